@@ -1,0 +1,19 @@
+/** Time is injected so that detectors and delivery are testable. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export function fixedClock(ms: number): Clock & { set(ms: number): void; advance(ms: number): void } {
+  let t = ms;
+  return {
+    now: () => t,
+    set: (v) => {
+      t = v;
+    },
+    advance: (d) => {
+      t += d;
+    },
+  };
+}

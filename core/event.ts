@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * The normalized secret-access event: one record of one provider's audit log, reduced to what
+ * detectors and auditors need. Documented in docs/events.md; every source produces exactly this.
+ */
+
+export const Provider = z.enum(['aws', 'azure', 'gcp', 'vault']);
+export type Provider = z.infer<typeof Provider>;
+
+/** A small, provider-neutral vocabulary of what the call did to the secret, key or store. */
+export const Action = z.enum([
+  'read', // the secret value (or a decrypted parameter) was returned
+  'decrypt', // a key was used to decrypt, unwrap or derive
+  'encrypt', // a key was used to encrypt, sign, wrap or generate a data key
+  'list', // enumeration of secrets, keys or versions
+  'describe', // metadata read without the value
+  'write', // a new value or version, or a metadata change
+  'create',
+  'delete',
+  'restore', // restore from deletion or backup, cancel deletion
+  'backup',
+  'rotate',
+  'policy', // resource policy, access policy, grants, network rules
+  'disable', // key or secret disabled, deletion scheduled
+  'other',
+]);
+export type Action = z.infer<typeof Action>;
+
+export const Outcome = z.enum(['success', 'denied', 'error']);
+export type Outcome = z.infer<typeof Outcome>;
+
+export const PrincipalType = z.enum([
+  'root',
+  'user', // an IAM user, an Entra user, a GCP user, a Vault user
+  'person', // a person signed in through a role (IAM Identity Center, SAML, web identity)
+  'role', // a workload role: sessions collapse into the role
+  'service', // a cloud service acting for itself (AWS service principal, "AWS Internal")
+  'application', // an Entra application / service principal
+  'managed-identity',
+  'service-account', // GCP service account
+  'token', // a Vault token without an entity
+  'anonymous',
+  'unknown',
+]);
+export type PrincipalType = z.infer<typeof PrincipalType>;
+
+export const Principal = z.object({
+  /** Stable id of the real actor, the same across formats and sessions of a workload role. */
+  id: z.string().min(1),
+  type: PrincipalType,
+  /** Human-readable name: role name, user name, upn, service account email. */
+  name: z.string(),
+  /** Account, subscription, tenant or project the principal lives in, when known. */
+  account: z.string().nullable(),
+  /** The role or identity the principal acted through, e.g. the permission-set role of a person. */
+  via: z.string().nullable().optional(),
+  /** Session name of an assumed role, kept for investigation; not part of `id` for workload roles. */
+  session: z.string().nullable().optional(),
+});
+export type Principal = z.infer<typeof Principal>;
+
+export const ResourceType = z.enum(['secret', 'parameter', 'key', 'certificate', 'vault', 'other']);
+export type ResourceType = z.infer<typeof ResourceType>;
+
+export const Resource = z.object({
+  /** Canonical id: one per secret whatever name or ARN form the caller used. */
+  id: z.string().min(1),
+  type: ResourceType,
+  /** Short readable name (secret name, parameter path, key alias or id, vault/secret). */
+  name: z.string(),
+  account: z.string().nullable(),
+  region: z.string().nullable(),
+});
+export type Resource = z.infer<typeof Resource>;
+
+export const EventSource = z.object({
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  /** The cloud service that made this call on the principal's behalf, e.g. `secretsmanager.amazonaws.com`. */
+  viaService: z.string().nullable(),
+  vpcEndpointId: z.string().nullable().optional(),
+});
+export type EventSource = z.infer<typeof EventSource>;
+
+export const SecretAccessEvent = z.object({
+  /** Stable: re-reading the same record yields the same id. */
+  id: z.string().min(1),
+  /** ISO 8601 UTC, millisecond precision. */
+  time: z.iso.datetime(),
+  provider: Provider,
+  /** e.g. secretsmanager, ssm, kms, keyvault, secretmanager, vault */
+  service: z.string().min(1),
+  /** The provider's own operation name, e.g. GetSecretValue, SecretGet. */
+  operation: z.string().min(1),
+  action: Action,
+  outcome: Outcome,
+  errorCode: z.string().nullable(),
+  principal: Principal,
+  resource: Resource.nullable(),
+  source: EventSource,
+  region: z.string().nullable(),
+  /** The account, subscription or project the log came from. */
+  account: z.string().nullable(),
+  /** The provider's own event or request id, when it has one. */
+  providerEventId: z.string().nullable(),
+  /** For a key operation: the canonical id of the secret or parameter it served (KMS encryption context). */
+  relatedResource: z.string().nullable().optional(),
+  /** Request flags that rules read (withDecryption, forceDeleteWithoutRecovery, a resource policy document). */
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+export type SecretAccessEvent = z.infer<typeof SecretAccessEvent>;
+
+export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+export const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/**
+ * Whether the event is a read of secret material by the principal itself: the reads that baselines
+ * count. A Decrypt that a service made for a read is part of that read, not a second one.
+ */
+export function isSecretRead(e: Pick<SecretAccessEvent, 'action' | 'source' | 'resource'>): boolean {
+  return e.action === 'read' && e.resource !== null && e.source.viaService === null;
+}

@@ -1,0 +1,328 @@
+import { z } from 'zod';
+import type { Action, Resource, SecretAccessEvent } from '../core/event.js';
+import { stableId } from '../core/hash.js';
+import {
+  awsOutcome,
+  awsPrincipal,
+  kmsResource,
+  parameterResource,
+  parseArn,
+  secretResource,
+  viaService,
+} from './aws-identity.js';
+import {
+  describeIssues,
+  events,
+  invalid,
+  isoTime,
+  type NormalizeResult,
+  type Source,
+  skip,
+} from './source.js';
+
+/**
+ * AWS CloudTrail records of Secrets Manager, SSM Parameter Store and KMS.
+ * Record format: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ */
+
+const str = z.string().nullish();
+const Identity = z.looseObject({
+  type: str,
+  principalId: str,
+  arn: str,
+  accountId: str,
+  userName: str,
+  invokedBy: str,
+  sourceIdentity: str,
+  sessionContext: z
+    .looseObject({
+      sessionIssuer: z.looseObject({ type: str, arn: str, userName: str }).nullish(),
+      sourceIdentity: str,
+      webIdFederationData: z.looseObject({ federatedProvider: str }).nullish(),
+    })
+    .nullish(),
+  onBehalfOf: z.looseObject({ userId: str, identityStoreArn: str }).nullish(),
+});
+
+const CloudTrailRecord = z.looseObject({
+  eventTime: z.string(),
+  eventSource: z.string(),
+  eventName: z.string(),
+  awsRegion: str,
+  sourceIPAddress: str,
+  userAgent: str,
+  userIdentity: Identity.nullish(),
+  errorCode: str,
+  requestParameters: z.record(z.string(), z.unknown()).nullish(),
+  responseElements: z.unknown().optional(),
+  additionalEventData: z.record(z.string(), z.unknown()).nullish(),
+  serviceEventDetails: z.record(z.string(), z.unknown()).nullish(),
+  eventID: str,
+  requestID: str,
+  eventType: str,
+  recipientAccountId: str,
+  vpcEndpointId: str,
+  resources: z.array(z.looseObject({ ARN: str, accountId: str, type: str })).nullish(),
+});
+type CloudTrailRecord = z.infer<typeof CloudTrailRecord>;
+
+const SERVICES: Record<string, string> = {
+  'secretsmanager.amazonaws.com': 'secretsmanager',
+  'ssm.amazonaws.com': 'ssm',
+  'kms.amazonaws.com': 'kms',
+};
+
+const SECRETS_ACTIONS: Record<string, Action> = {
+  GetSecretValue: 'read',
+  BatchGetSecretValue: 'read',
+  DescribeSecret: 'describe',
+  ListSecretVersionIds: 'list',
+  ListSecrets: 'list',
+  GetResourcePolicy: 'describe',
+  ValidateResourcePolicy: 'describe',
+  GetRandomPassword: 'other',
+  CreateSecret: 'create',
+  PutSecretValue: 'write',
+  UpdateSecret: 'write',
+  UpdateSecretVersionStage: 'write',
+  TagResource: 'write',
+  UntagResource: 'write',
+  ReplicateSecretToRegions: 'write',
+  RemoveRegionsFromReplication: 'write',
+  StopReplicationToReplica: 'write',
+  DeleteSecret: 'delete',
+  RestoreSecret: 'restore',
+  RotateSecret: 'rotate',
+  CancelRotateSecret: 'rotate',
+  RotationStarted: 'rotate',
+  RotationSucceeded: 'rotate',
+  RotationFailed: 'rotate',
+  RotationAbandoned: 'rotate',
+  PutResourcePolicy: 'policy',
+  DeleteResourcePolicy: 'policy',
+  StartSecretVersionDelete: 'delete',
+  CancelSecretVersionDelete: 'restore',
+  EndSecretVersionDelete: 'delete',
+};
+
+const SSM_ACTIONS: Record<string, Action> = {
+  GetParameter: 'read',
+  GetParameters: 'read',
+  GetParametersByPath: 'read',
+  GetParameterHistory: 'read',
+  DescribeParameters: 'list',
+  PutParameter: 'write',
+  LabelParameterVersion: 'write',
+  UnlabelParameterVersion: 'write',
+  DeleteParameter: 'delete',
+  DeleteParameters: 'delete',
+};
+
+const KMS_ACTIONS: Record<string, Action> = {
+  Decrypt: 'decrypt',
+  ReEncrypt: 'decrypt',
+  Encrypt: 'encrypt',
+  GenerateDataKey: 'encrypt',
+  GenerateDataKeyWithoutPlaintext: 'encrypt',
+  GenerateDataKeyPair: 'encrypt',
+  GenerateDataKeyPairWithoutPlaintext: 'encrypt',
+  Sign: 'encrypt',
+  GenerateMac: 'encrypt',
+  DeriveSharedSecret: 'decrypt',
+  Verify: 'other',
+  VerifyMac: 'other',
+  GenerateRandom: 'other',
+  DescribeKey: 'describe',
+  GetKeyPolicy: 'describe',
+  GetKeyRotationStatus: 'describe',
+  GetPublicKey: 'describe',
+  GetParametersForImport: 'describe',
+  ListKeys: 'list',
+  ListAliases: 'list',
+  ListGrants: 'list',
+  ListRetirableGrants: 'list',
+  ListKeyPolicies: 'list',
+  ListKeyRotations: 'list',
+  ListResourceTags: 'list',
+  DescribeCustomKeyStores: 'list',
+  CreateKey: 'create',
+  CreateAlias: 'write',
+  UpdateAlias: 'write',
+  DeleteAlias: 'write',
+  UpdateKeyDescription: 'write',
+  TagResource: 'write',
+  UntagResource: 'write',
+  EnableKey: 'write',
+  ImportKeyMaterial: 'write',
+  ReplicateKey: 'write',
+  UpdatePrimaryRegion: 'write',
+  CreateCustomKeyStore: 'write',
+  UpdateCustomKeyStore: 'write',
+  ConnectCustomKeyStore: 'write',
+  DisconnectCustomKeyStore: 'write',
+  DeleteCustomKeyStore: 'delete',
+  DeleteImportedKeyMaterial: 'delete',
+  DisableKey: 'disable',
+  ScheduleKeyDeletion: 'disable',
+  DeleteKey: 'delete',
+  CancelKeyDeletion: 'restore',
+  PutKeyPolicy: 'policy',
+  CreateGrant: 'policy',
+  RetireGrant: 'policy',
+  RevokeGrant: 'policy',
+  EnableKeyRotation: 'rotate',
+  DisableKeyRotation: 'rotate',
+  RotateKey: 'rotate',
+  RotateKeyOnDemand: 'rotate',
+};
+
+const ACTIONS: Record<string, Record<string, Action>> = {
+  secretsmanager: SECRETS_ACTIONS,
+  ssm: SSM_ACTIONS,
+  kms: KMS_ACTIONS,
+};
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
+function param(rec: CloudTrailRecord, ...keys: string[]): unknown {
+  for (const k of keys) {
+    const v = rec.requestParameters?.[k] ?? rec.additionalEventData?.[k] ?? rec.serviceEventDetails?.[k];
+    if (v !== undefined && v !== null) return v;
+  }
+  return undefined;
+}
+
+/** The resources a record touches, in the order the caller named them (one event each). */
+function resourcesOf(rec: CloudTrailRecord, service: string, region: string | null, account: string | null) {
+  const fullArns = (rec.resources ?? []).map((r) => r.ARN).filter((a): a is string => Boolean(a));
+  const out: Resource[] = [];
+  if (service === 'secretsmanager') {
+    const ids = strings(param(rec, 'secretIdList', 'secretId', 'SecretId', 'name', 'Name', 'secretArn'));
+    for (const id of ids) out.push(secretResource(id, region, account, fullArns));
+    if (out.length === 0) {
+      for (const a of fullArns)
+        if (parseArn(a)?.service === 'secretsmanager') out.push(secretResource(a, region, account, fullArns));
+    }
+    // BatchGetSecretValue with filters only: the response lists what was read, if the trail kept it.
+    if (out.length === 0 && rec.eventName === 'BatchGetSecretValue') {
+      const resp = rec.responseElements as {
+        secretValues?: { aRN?: string; arn?: string; name?: string }[];
+      } | null;
+      for (const v of resp?.secretValues ?? []) {
+        const id = v.aRN ?? v.arn ?? v.name;
+        if (id) out.push(secretResource(id, region, account, fullArns));
+      }
+    }
+  } else if (service === 'ssm') {
+    const names = strings(param(rec, 'names', 'name', 'path'));
+    for (const n of names) out.push(parameterResource(n, region, account));
+  } else if (service === 'kms') {
+    const keyArn = fullArns.find((a) => parseArn(a)?.service === 'kms');
+    const keyId = param(rec, 'keyId', 'destinationKeyId', 'targetKeyId', 'KeyId');
+    if (keyArn) out.push(kmsResource(keyArn, region, account));
+    else if (typeof keyId === 'string') out.push(kmsResource(keyId, region, account));
+    else if (typeof param(rec, 'aliasName') === 'string') {
+      out.push(kmsResource(param(rec, 'aliasName') as string, region, account));
+    }
+  }
+  // Duplicates (the same secret named twice in one batch) are one read.
+  const unique = new Map<string, Resource>();
+  for (const r of out) if (!unique.has(r.id)) unique.set(r.id, r);
+  return [...unique.values()];
+}
+
+/** The secret or parameter a KMS operation served, from its encryption context. */
+function relatedResource(
+  rec: CloudTrailRecord,
+  region: string | null,
+  account: string | null,
+): string | null {
+  const ctx = param(rec, 'encryptionContext') as Record<string, unknown> | undefined;
+  if (!ctx || typeof ctx !== 'object') return null;
+  const secretArn = ctx.SecretARN;
+  if (typeof secretArn === 'string') return secretResource(secretArn, region, account).id;
+  const paramArn = ctx.PARAMETER_ARN;
+  if (typeof paramArn === 'string') return parameterResource(paramArn, region, account).id;
+  return null;
+}
+
+// Request flags that rules look at. Never values: a policy document is configuration, not a secret.
+const DETAIL_KEYS = [
+  'withDecryption',
+  'forceDeleteWithoutRecovery',
+  'recoveryWindowInDays',
+  'pendingWindowInDays',
+  'resourcePolicy',
+  'policy',
+  'blockPublicPolicy',
+] as const;
+
+function details(rec: CloudTrailRecord): Record<string, string | number | boolean> | undefined {
+  const p = rec.requestParameters;
+  if (!p) return undefined;
+  let out: Record<string, string | number | boolean> | undefined;
+  for (const k of DETAIL_KEYS) {
+    const v = p[k];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') (out ??= {})[k] = v;
+  }
+  return out;
+}
+
+function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
+  const service = typeof raw.eventSource === 'string' ? SERVICES[raw.eventSource] : undefined;
+  if (typeof raw.eventSource === 'string' && !service) return skip(`other service: ${raw.eventSource}`);
+  const parsed = CloudTrailRecord.safeParse(raw);
+  if (!parsed.success) return invalid(`cloudtrail: ${describeIssues(parsed.error.issues)}`);
+  const rec = parsed.data;
+  if (!service) return invalid('cloudtrail: eventSource missing');
+  const action = ACTIONS[service]?.[rec.eventName];
+  if (!action) {
+    // SSM has many non-parameter APIs (SendCommand, StartSession): not secret access.
+    if (service === 'ssm') return skip(`other ssm operation: ${rec.eventName}`);
+    if (rec.eventType === 'AwsCloudTrailInsight') return skip('cloudtrail insight');
+  }
+  const time = isoTime(rec.eventTime);
+  if (!time) return invalid('cloudtrail: eventTime is not a time');
+  const region = rec.awsRegion ?? null;
+  const account = rec.recipientAccountId ?? rec.userIdentity?.accountId ?? null;
+  const principal = awsPrincipal(rec.userIdentity, account);
+  const resources = resourcesOf(rec, service, region, account);
+  const baseId = rec.eventID ? `aws:${rec.eventID}` : `aws:h:${stableId(JSON.stringify(raw))}`;
+  const base: Omit<SecretAccessEvent, 'id' | 'resource'> = {
+    time,
+    provider: 'aws',
+    service,
+    operation: rec.eventName,
+    action: action ?? 'other',
+    outcome: awsOutcome(rec.errorCode),
+    errorCode: rec.errorCode ?? null,
+    principal,
+    source: {
+      ip: rec.sourceIPAddress ?? null,
+      userAgent: rec.userAgent ?? null,
+      viaService: viaService(rec.userIdentity, rec.sourceIPAddress),
+      vpcEndpointId: rec.vpcEndpointId ?? null,
+    },
+    region,
+    account,
+    providerEventId: rec.eventID ?? null,
+    relatedResource: service === 'kms' ? relatedResource(rec, region, account) : null,
+    details: details(rec),
+  };
+  if (resources.length <= 1) {
+    return events([{ ...base, id: baseId, resource: resources[0] ?? null }]);
+  }
+  return events(resources.map((resource, i) => ({ ...base, id: `${baseId}#${i}`, resource })));
+}
+
+export const cloudtrail: Source = {
+  id: 'cloudtrail',
+  provider: 'aws',
+  description: 'AWS CloudTrail records (Secrets Manager, SSM Parameter Store, KMS)',
+  detect: (r) => 'eventSource' in r && ('eventName' in r || 'eventVersion' in r),
+  normalize: normalizeCloudTrail,
+};

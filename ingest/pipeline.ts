@@ -1,0 +1,133 @@
+import { UsageError } from '../core/errors.js';
+import type { SecretAccessEvent } from '../core/event.js';
+import { CONTAINERS, type Container, expand } from './containers.js';
+import { type InputFile, listInputs, readItems } from './reader.js';
+import type { Source } from './source.js';
+import { SOURCES } from './sources.js';
+
+/** A record set aside: where it was and why. Never its body, which may hold anything. */
+export interface QuarantineEntry {
+  readonly file: string;
+  readonly position: string;
+  readonly reason: string;
+}
+
+export type IngestItem =
+  | { readonly kind: 'event'; readonly event: SecretAccessEvent }
+  | { readonly kind: 'quarantine'; readonly entry: QuarantineEntry };
+
+export class IngestStats {
+  files = 0;
+  records = 0;
+  events = 0;
+  readonly skipped = new Map<string, number>();
+  readonly quarantined = new Map<string, number>();
+
+  get skippedTotal(): number {
+    return sum(this.skipped);
+  }
+  get quarantinedTotal(): number {
+    return sum(this.quarantined);
+  }
+  toJSON() {
+    return {
+      files: this.files,
+      records: this.records,
+      events: this.events,
+      skipped: this.skippedTotal,
+      quarantined: this.quarantinedTotal,
+      skippedByReason: Object.fromEntries(this.skipped),
+      quarantinedByReason: Object.fromEntries(this.quarantined),
+    };
+  }
+}
+
+function sum(m: Map<string, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
+}
+
+const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+
+/** Reasons are counted by their kind: "cloudtrail: eventTime: ..." counts as "cloudtrail: eventTime". */
+function reasonKey(reason: string): string {
+  const parts = reason.split(': ');
+  return parts.length > 2 ? parts.slice(0, 2).join(': ') : reason;
+}
+
+export interface NormalizeOptions {
+  /** Force one source instead of detecting it per record. */
+  readonly format?: string | undefined;
+  readonly sources?: readonly Source[];
+  readonly containers?: readonly Container[];
+  /** Called as each input starts, for progress. */
+  readonly onFile?: (file: InputFile, index: number) => void;
+}
+
+/** The whole read side: paths → files → JSON values → records → normalized events or quarantine entries. */
+export async function* normalizeInputs(
+  paths: readonly string[],
+  stats: IngestStats,
+  options: NormalizeOptions = {},
+): AsyncGenerator<IngestItem> {
+  const sources = options.sources ?? SOURCES;
+  const forced = options.format ? sources.find((s) => s.id === options.format) : undefined;
+  if (options.format && !forced) {
+    throw new UsageError(
+      `--format: unknown format "${options.format}" (one of: ${sources.map((s) => s.id).join(', ')})`,
+    );
+  }
+  for await (const file of listInputs(paths)) {
+    options.onFile?.(file, stats.files);
+    stats.files++;
+    yield* normalizeFile(file, stats, sources, forced, options.containers ?? CONTAINERS);
+  }
+}
+
+async function* normalizeFile(
+  file: InputFile,
+  stats: IngestStats,
+  sources: readonly Source[],
+  forced: Source | undefined,
+  containers: readonly Container[],
+): AsyncGenerator<IngestItem> {
+  const quarantine = (position: string, reason: string): IngestItem => {
+    bump(stats.quarantined, reasonKey(reason));
+    return { kind: 'quarantine', entry: { file: file.name, position, reason } };
+  };
+  for await (const item of readItems(file)) {
+    if ('error' in item) {
+      yield quarantine(item.position, item.error);
+      continue;
+    }
+    for (const x of expand(item.value, item.position, containers)) {
+      if ('error' in x) {
+        yield quarantine(x.position, x.error);
+        continue;
+      }
+      stats.records++;
+      const source = forced ?? sources.find((s) => s.detect(x.record));
+      if (!source) {
+        const keys = Object.keys(x.record).slice(0, 6).join(',');
+        yield quarantine(x.position, `unknown record shape (keys: ${keys})`);
+        continue;
+      }
+      let result: ReturnType<Source['normalize']>;
+      try {
+        result = source.normalize(x.record);
+      } catch (err) {
+        // A normalizer bug must not stop the pipeline: the record is quarantined with the bug's name.
+        result = { kind: 'invalid', reason: `${source.id}: normalizer failed (${(err as Error).name})` };
+      }
+      if (result.kind === 'skip') bump(stats.skipped, result.reason);
+      else if (result.kind === 'invalid') yield quarantine(x.position, result.reason);
+      else {
+        for (const event of result.events) {
+          stats.events++;
+          yield { kind: 'event', event };
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,203 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * Reads bytes into JSON values, streaming: gzip is detected by its magic bytes, JSON Lines are parsed
+ * line by line, and a document that spans lines (pretty-printed JSON) is parsed whole. The format is
+ * decided from the content, never from the file name.
+ */
+
+export type RawItem =
+  | { readonly value: unknown; readonly position: string }
+  | { readonly error: string; readonly position: string };
+
+/** A whole JSON document larger than this is not parsed (V8 strings top out near 512 MiB). */
+const MAX_DOCUMENT_CHARS = 400 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+
+export interface InputFile {
+  /** What logs and the quarantine show: a path, or `-` for stdin. */
+  readonly name: string;
+  open(): Readable;
+}
+
+/** Files below the paths, in a stable order. Directories are read recursively; `-` is stdin. */
+export async function* listInputs(paths: readonly string[]): AsyncGenerator<InputFile> {
+  for (const p of paths) {
+    if (p === '-') {
+      yield { name: '-', open: () => process.stdin };
+      continue;
+    }
+    const st = await stat(p).catch(() => null);
+    if (!st) throw new UsageError(`no such file or directory: ${p}`);
+    if (st.isDirectory()) yield* walk(p);
+    else yield fileInput(p);
+  }
+}
+
+function fileInput(path: string): InputFile {
+  return { name: path, open: () => createReadStream(path, { highWaterMark: CHUNK }) };
+}
+
+// CloudTrail digest files sign log files; they hold no events.
+const IGNORED = /(^|\/)(CloudTrail-Digest|\.git)(\/|$)|(^|\/)\.DS_Store$/;
+
+async function* walk(dir: string): AsyncGenerator<InputFile> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (IGNORED.test(path)) continue;
+    if (e.isDirectory()) yield* walk(path);
+    else if (e.isFile()) yield fileInput(path);
+  }
+}
+
+/** Chunks of text from a byte stream, gunzipped when it starts with the gzip magic bytes. */
+async function* textChunks(stream: Readable): AsyncGenerator<string> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const first = await it.next();
+  if (first.done) return;
+  const head = typeof first.value === 'string' ? Buffer.from(first.value) : first.value;
+  const rest = (async function* () {
+    yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  })();
+  let source: Readable = Readable.from(rest, { objectMode: false });
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+    source = source.pipe(createGunzip({ chunkSize: CHUNK }));
+  source.setEncoding('utf8');
+  for await (const chunk of source) yield chunk as string;
+}
+
+/**
+ * Streams one input into JSON values. Damage (a truncated gzip, a line that is not JSON) becomes an
+ * error item at its position; everything before and after it is still read.
+ */
+export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
+  let mode = 'unknown' as 'unknown' | 'lines' | 'document';
+  let carry = '';
+  let lineNo = 0;
+  let doc: string[] = [];
+  let docChars = 0;
+  let docStartLine = 0;
+  let failure: string | null = null;
+
+  const onLine = (line: string): RawItem | null => {
+    lineNo++;
+    if (mode === 'document') {
+      docChars += line.length + 1;
+      if (docChars <= MAX_DOCUMENT_CHARS) doc.push(line);
+      return null;
+    }
+    const t = line.trim();
+    if (t === '') return null;
+    try {
+      const value: unknown = JSON.parse(t);
+      mode = 'lines';
+      return { value, position: `line ${lineNo}` };
+    } catch {
+      if (mode === 'unknown' && (t[0] === '{' || t[0] === '[')) {
+        // The first line opens a document that spans lines: read the whole input as one JSON text.
+        mode = 'document';
+        docStartLine = lineNo;
+        doc = [line];
+        docChars = line.length + 1;
+        return null;
+      }
+      if (mode === 'unknown') {
+        mode = 'lines';
+        return { error: 'unknown format: not JSON', position: `line ${lineNo}` };
+      }
+      return { error: 'line is not valid JSON', position: `line ${lineNo}` };
+    }
+  };
+
+  try {
+    for await (const chunk of textChunks(input.open())) {
+      let text = carry + chunk;
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        if (nl < 0) break;
+        const item = onLine(text.slice(start, nl));
+        if (item) yield item;
+        start = nl + 1;
+      }
+      carry = text.slice(start);
+      text = '';
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    failure =
+      code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(String(err))
+        ? 'truncated gzip'
+        : code === 'Z_DATA_ERROR'
+          ? 'corrupt gzip'
+          : `read failed (${code ?? 'error'})`;
+  }
+
+  if (failure) {
+    // The last partial line (or the partial document) is the damage: report it, keep what was read.
+    yield { error: failure, position: mode === 'document' ? `line ${docStartLine}` : `line ${lineNo + 1}` };
+    return;
+  }
+  if (carry !== '') {
+    const item = onLine(carry);
+    if (item) yield item;
+  }
+  if (mode === 'document') {
+    if (docChars > MAX_DOCUMENT_CHARS) {
+      yield {
+        error: `JSON document over ${MAX_DOCUMENT_CHARS / 1024 / 1024} MiB`,
+        position: `line ${docStartLine}`,
+      };
+      return;
+    }
+    const lines = doc;
+    doc = [];
+    let value: unknown;
+    try {
+      value = JSON.parse(lines.join('\n'));
+    } catch (err) {
+      yield* salvageLines(lines, docStartLine, String((err as Error).message));
+      return;
+    }
+    yield { value, position: `line ${docStartLine}` };
+  }
+}
+
+/**
+ * A text that is not one JSON document may still be JSON Lines whose first line is damaged: keep every
+ * line that parses. If none does, the whole text is one broken document.
+ */
+function* salvageLines(lines: readonly string[], firstLine: number, parseError: string): Generator<RawItem> {
+  const parsed = lines.map((l) => {
+    const t = l.trim();
+    if (t === '') return undefined;
+    try {
+      return { value: JSON.parse(t) as unknown };
+    } catch {
+      return null;
+    }
+  });
+  if (!parsed.some((p) => p)) {
+    const detail = /position \d+/.exec(parseError)?.[0];
+    yield { error: `not valid JSON${detail ? ` at ${detail}` : ''}`, position: `line ${firstLine}` };
+    return;
+  }
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i];
+    const position = `line ${firstLine + i}`;
+    if (p) yield { value: p.value, position };
+    else if (p === null) yield { error: 'line is not valid JSON', position };
+  }
+}

@@ -1,0 +1,48 @@
+import type { Provider, SecretAccessEvent } from '../core/event.js';
+
+/** What normalizing one raw record gives: events, a counted skip (not ours), or a quarantine reason. */
+export type NormalizeResult =
+  | { readonly kind: 'events'; readonly events: SecretAccessEvent[] }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * A source maps one provider's audit record to normalized events. It is pure: no I/O, no clock.
+ * Containers (files, gzip, `{"Records":[]}`, subscription payloads) are unwrapped before a source sees a record.
+ */
+export interface Source {
+  /** Stable id, also the file name: `ingest/<id>.ts`. Usable as `--format <id>`. */
+  readonly id: string;
+  readonly provider: Provider;
+  readonly description: string;
+  /** Cheap check of a record's shape (key presence only): does this source own it? */
+  detect(record: Record<string, unknown>): boolean;
+  normalize(record: Record<string, unknown>): NormalizeResult;
+}
+
+export const events = (list: SecretAccessEvent[]): NormalizeResult => ({ kind: 'events', events: list });
+export const skip = (reason: string): NormalizeResult => ({ kind: 'skip', reason });
+export const invalid = (reason: string): NormalizeResult => ({ kind: 'invalid', reason });
+
+/** A zod error as one line naming the fields, without the input values (no secret slips into a reason). */
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Normalizes a provider timestamp (any precision, with or without zone) to ISO 8601 UTC with milliseconds. */
+export function isoTime(value: string | number): string | null {
+  let ms: number;
+  if (typeof value === 'number') {
+    ms = value < 1e11 ? value * 1000 : value;
+  } else {
+    const t = value.trim();
+    const zoned = /[zZ]$|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t.replace(' ', 'T')}Z`;
+    // Some providers write 7 fractional digits (Key Vault); Date.parse reads up to milliseconds.
+    ms = Date.parse(zoned.replace(/(\.\d{3})\d+/, '$1'));
+  }
+  if (!Number.isFinite(ms)) return null;
+  return new Date(ms).toISOString();
+}

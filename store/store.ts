@@ -1,0 +1,424 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Outbox, PendingDelivery } from '../alerts/outbox.js';
+import type { Alert } from '../core/alert.js';
+import { StoreError } from '../core/errors.js';
+import type { Outcome, Principal, Resource, SecretAccessEvent } from '../core/event.js';
+import type { StateStore } from '../detectors/detector.js';
+import type { QuarantineEntry } from '../ingest/pipeline.js';
+import { MIGRATIONS } from './schema.js';
+
+type DB = Database.Database;
+
+const OUTCOME_CODE: Record<Outcome, number> = { success: 0, denied: 1, error: 2 };
+
+/** 63-bit key of an event id: the row id, so that re-ingesting an event is an ignored insert. */
+function rowKey(eventId: string, probe = 0): bigint {
+  const h = createHash('sha1').update(eventId);
+  if (probe) h.update(`#${probe}`);
+  return h.digest().readBigInt64BE(0) & 0x7fffffffffffffffn;
+}
+
+export interface EventQuery {
+  /** Secret, parameter, key or vault: canonical id, ARN, name, or a glob with `*`. */
+  readonly resource?: string | undefined;
+  /** Principal: id, ARN, name, or a glob with `*`. */
+  readonly principal?: string | undefined;
+  readonly since?: number | undefined;
+  readonly until?: number | undefined;
+  readonly outcome?: Outcome | undefined;
+  /** Only reads of secret material (action `read`, not made by a service). */
+  readonly readsOnly?: boolean | undefined;
+  readonly limit?: number | undefined;
+}
+
+export interface OpenOptions {
+  readonly readonly?: boolean;
+}
+
+/** The local audit store: one SQLite file, WAL, mode 0600. */
+export class Store {
+  readonly db: DB;
+  readonly path: string;
+  private readonly principalIds = new Map<string, number>();
+  private readonly resourceIds = new Map<string, number>();
+  private readonly stmts;
+  readonly state: CachedState;
+
+  private constructor(path: string, db: DB) {
+    this.path = path;
+    this.db = db;
+    this.stmts = {
+      insertEvent: db.prepare(
+        'INSERT OR IGNORE INTO events (rid, event_id, time, principal, resource, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      eventIdAt: db.prepare('SELECT event_id FROM events WHERE rid = ?').pluck(),
+      insertPrincipal: db.prepare('INSERT INTO principals (key, type, name, account) VALUES (?, ?, ?, ?)'),
+      findPrincipal: db.prepare('SELECT id FROM principals WHERE key = ?').pluck(),
+      insertResource: db.prepare(
+        'INSERT INTO resources (key, type, name, account, region) VALUES (?, ?, ?, ?, ?)',
+      ),
+      findResource: db.prepare('SELECT id FROM resources WHERE key = ?').pluck(),
+      insertQuarantine: db.prepare(
+        'INSERT OR IGNORE INTO quarantine (ingested_at, file, position, reason) VALUES (?, ?, ?, ?)',
+      ),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      getAlert: db.prepare('SELECT body FROM alerts WHERE id = ?').pluck(),
+      upsertAlert: db.prepare(
+        `INSERT INTO alerts (id, time, detector, severity, group_key, created_at, updated_at, suppressed, body)
+         VALUES (@id, @time, @detector, @severity, @groupKey, @now, @now, @suppressed, @body)
+         ON CONFLICT(id) DO UPDATE SET severity = excluded.severity, updated_at = excluded.updated_at, body = excluded.body`,
+      ),
+    };
+    this.state = new CachedState(db);
+  }
+
+  /** Opens (creating with mode 0600) and migrates the store at `path`. */
+  static open(path: string, options: OpenOptions = {}): Store {
+    let db: DB;
+    try {
+      if (options.readonly) {
+        if (!existsSync(path)) throw new StoreError(`no store at ${path} (run \`vigil ingest\` first)`);
+        db = new Database(path, { readonly: true, fileMustExist: true });
+      } else {
+        mkdirSync(dirname(path), { recursive: true });
+        if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+        chmodSync(path, 0o600);
+        db = new Database(path);
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('busy_timeout = 5000');
+      db.defaultSafeIntegers(false);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`cannot open store ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StoreError(
+        `store ${path} has schema ${version}, newer than this vigil (${MIGRATIONS.length})`,
+      );
+    }
+    if (version < MIGRATIONS.length) {
+      if (options.readonly)
+        throw new StoreError(`store ${path} needs a migration: open it once with \`vigil ingest\``);
+      db.transaction(() => {
+        for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${MIGRATIONS.length}`);
+      })();
+    }
+    return new Store(path, db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.stmts.getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  private principalId(p: Principal): number {
+    let id = this.principalIds.get(p.id);
+    if (id !== undefined) return id;
+    id = this.stmts.findPrincipal.get(p.id) as number | undefined;
+    if (id === undefined)
+      id = Number(this.stmts.insertPrincipal.run(p.id, p.type, p.name, p.account).lastInsertRowid);
+    this.principalIds.set(p.id, id);
+    return id;
+  }
+
+  private resourceId(r: Resource): number {
+    let id = this.resourceIds.get(r.id);
+    if (id !== undefined) return id;
+    id = this.stmts.findResource.get(r.id) as number | undefined;
+    if (id === undefined) {
+      id = Number(this.stmts.insertResource.run(r.id, r.type, r.name, r.account, r.region).lastInsertRowid);
+    }
+    this.resourceIds.set(r.id, id);
+    return id;
+  }
+
+  /**
+   * Stores events; returns the ones that were new. Re-ingesting an event is a no-op, which is what makes
+   * ingest idempotent and keeps detectors from seeing an event twice. Call inside `transaction`.
+   */
+  insertEvents(events: readonly SecretAccessEvent[]): SecretAccessEvent[] {
+    const fresh: SecretAccessEvent[] = [];
+    for (const e of events) {
+      const principal = this.principalId(e.principal);
+      const resource = e.resource ? this.resourceId(e.resource) : null;
+      const time = Date.parse(e.time);
+      const body = JSON.stringify(e);
+      for (let probe = 0; ; probe++) {
+        const rid = rowKey(e.id, probe);
+        const r = this.stmts.insertEvent.run(
+          rid,
+          e.id,
+          time,
+          principal,
+          resource,
+          OUTCOME_CODE[e.outcome],
+          body,
+        );
+        if (r.changes === 1) {
+          fresh.push(e);
+          break;
+        }
+        // Taken: the same event again, or (vanishingly rarely) another id with the same hash.
+        if (this.stmts.eventIdAt.get(rid) === e.id) break;
+      }
+    }
+    return fresh;
+  }
+
+  insertQuarantine(entries: readonly QuarantineEntry[], now: number): void {
+    for (const q of entries) this.stmts.insertQuarantine.run(now, q.file, q.position, q.reason);
+  }
+
+  countEvents(): number {
+    return this.db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+  }
+
+  /** Ids of dictionary rows matching a user's term: exact id, exact name, or a `*` glob on either. */
+  private matchDictionary(
+    table: 'principals' | 'resources',
+    term: string,
+    canonical: string[] = [],
+  ): number[] {
+    const keys = [term, ...canonical];
+    if (term.includes('*')) {
+      return this.db
+        .prepare(`SELECT id FROM ${table} WHERE key GLOB ? OR name GLOB ?`)
+        .pluck()
+        .all(term, term) as number[];
+    }
+    const placeholders = keys.map(() => '?').join(',');
+    return this.db
+      .prepare(`SELECT id FROM ${table} WHERE key IN (${placeholders}) OR name = ? OR name = ?`)
+      .pluck()
+      .all(...keys, term, term.replace(/^\//, '')) as number[];
+  }
+
+  private whereClause(q: EventQuery, canonicalResource: string[]): { sql: string; params: unknown[] } | null {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.resource) {
+      const ids = this.matchDictionary('resources', q.resource, canonicalResource);
+      if (ids.length === 0) return null;
+      where.push(`resource IN (${ids.join(',')})`);
+    }
+    if (q.principal) {
+      const ids = this.matchDictionary('principals', q.principal);
+      if (ids.length === 0) return null;
+      where.push(`principal IN (${ids.join(',')})`);
+    }
+    if (q.since !== undefined) {
+      where.push('time >= ?');
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('time < ?');
+      params.push(q.until);
+    }
+    if (q.outcome)
+      where.push(
+        q.outcome === 'success' ? 'outcome = 0' : `outcome = ${OUTCOME_CODE[q.outcome]} AND outcome <> 0`,
+      );
+    return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+  }
+
+  /** Matching events in time order, streamed from the store. */
+  *queryEvents(q: EventQuery, canonicalResource: string[] = []): Generator<SecretAccessEvent> {
+    const w = this.whereClause(q, canonicalResource);
+    if (!w) return;
+    const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
+    const stmt = this.db.prepare(`SELECT body FROM events ${w.sql} ORDER BY time, rid${limit}`).pluck();
+    for (const body of stmt.iterate(...w.params)) {
+      const e = JSON.parse(body as string) as SecretAccessEvent;
+      if (q.readsOnly && (e.action !== 'read' || e.source.viaService !== null)) continue;
+      yield e;
+    }
+  }
+
+  countMatching(q: EventQuery, canonicalResource: string[] = []): number {
+    if (q.readsOnly) {
+      let n = 0;
+      for (const _ of this.queryEvents(q, canonicalResource)) n++;
+      return n;
+    }
+    const w = this.whereClause(q, canonicalResource);
+    if (!w) return 0;
+    return this.db
+      .prepare(`SELECT count(*) FROM events ${w.sql}`)
+      .pluck()
+      .get(...w.params) as number;
+  }
+
+  *quarantineEntries(limit?: number): Generator<QuarantineEntry & { ingestedAt: number }> {
+    const sql = `SELECT ingested_at AS ingestedAt, file, position, reason FROM quarantine ORDER BY id${
+      limit !== undefined ? ` LIMIT ${Math.floor(limit)}` : ''
+    }`;
+    yield* this.db.prepare(sql).iterate() as Iterable<QuarantineEntry & { ingestedAt: number }>;
+  }
+
+  getAlert(id: string): Alert | undefined {
+    const body = this.stmts.getAlert.get(id) as string | undefined;
+    return body ? (JSON.parse(body) as Alert) : undefined;
+  }
+
+  /** Inserts or updates an alert (grouping adds events to an open one). */
+  saveAlert(alert: Alert, now: number, suppressed: string | null = null): void {
+    this.stmts.upsertAlert.run({
+      id: alert.id,
+      time: Date.parse(alert.time),
+      detector: alert.detector,
+      severity: alert.severity,
+      groupKey: alert.groupKey,
+      now,
+      suppressed,
+      body: JSON.stringify(alert),
+    });
+  }
+
+  /** The delivery outbox kept in this store. */
+  outbox(): Outbox {
+    const db = this.db;
+    const enqueue = db.prepare(
+      `INSERT OR IGNORE INTO deliveries (alert_id, sink, state, attempts, next_attempt_at, updated_at)
+       VALUES (?, ?, 'pending', 0, ?, ?)`,
+    );
+    const due = db.prepare(
+      `SELECT alert_id AS alertId, sink, attempts FROM deliveries
+       WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, alert_id LIMIT ?`,
+    );
+    const done = db.prepare(
+      `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ?
+       WHERE alert_id = ? AND sink = ?`,
+    );
+    const failed = db.prepare(
+      `UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+       WHERE alert_id = ? AND sink = ?`,
+    );
+    return {
+      enqueue: (alertId, sinks, now) => {
+        for (const sink of sinks) enqueue.run(alertId, sink, now, now);
+      },
+      due: (now, limit) => due.all(now, limit) as PendingDelivery[],
+      markDelivered: (alertId, sink, now) => {
+        done.run(now, alertId, sink);
+      },
+      markFailed: (alertId, sink, f, now) => {
+        failed.run(f.dead ? 'dead' : 'pending', f.reason, f.nextAttemptAt, now, alertId, sink);
+      },
+      alert: (id) => this.getAlert(id),
+    };
+  }
+
+  deliveryCounts(): Record<string, Record<string, number>> {
+    const rows = this.db
+      .prepare('SELECT sink, state, count(*) AS n FROM deliveries GROUP BY sink, state')
+      .all() as {
+      sink: string;
+      state: string;
+      n: number;
+    }[];
+    const out: Record<string, Record<string, number>> = {};
+    for (const r of rows) (out[r.sink] ??= {})[r.state] = r.n;
+    return out;
+  }
+
+  *listAlerts(filter: { since?: number; detector?: string } = {}): Generator<Alert> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.since !== undefined) {
+      where.push('time >= ?');
+      params.push(filter.since);
+    }
+    if (filter.detector) {
+      where.push('detector = ?');
+      params.push(filter.detector);
+    }
+    const sql = `SELECT body FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, id`;
+    for (const body of this.db
+      .prepare(sql)
+      .pluck()
+      .iterate(...params))
+      yield JSON.parse(body as string) as Alert;
+  }
+}
+
+/**
+ * Detector state with a write-back cache: reads hit memory after the first load, writes are flushed
+ * in the caller's transaction. The cache holds one entry per entity touched, never per event.
+ */
+export class CachedState implements StateStore {
+  private readonly cache = new Map<string, unknown>();
+  private readonly dirty = new Set<string>();
+  private readonly getStmt;
+  private readonly putStmt;
+  private readonly delStmt;
+
+  constructor(db: DB) {
+    this.getStmt = db.prepare('SELECT value FROM state WHERE ns = ? AND key = ?').pluck();
+    this.putStmt = db.prepare(
+      'INSERT INTO state (ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value',
+    );
+    this.delStmt = db.prepare('DELETE FROM state WHERE ns = ? AND key = ?');
+  }
+
+  get<T>(ns: string, key: string): T | undefined {
+    const k = `${ns}\u0000${key}`;
+    if (this.cache.has(k)) return this.cache.get(k) as T | undefined;
+    const raw = this.getStmt.get(ns, key) as string | undefined;
+    const value = raw === undefined ? undefined : (JSON.parse(raw) as T);
+    this.cache.set(k, value);
+    return value;
+  }
+
+  set<T>(ns: string, key: string, value: T): void {
+    const k = `${ns}\u0000${key}`;
+    this.cache.set(k, value);
+    this.dirty.add(k);
+  }
+
+  delete(ns: string, key: string): void {
+    const k = `${ns}\u0000${key}`;
+    this.cache.set(k, undefined);
+    this.dirty.add(k);
+  }
+
+  /** Writes changed entries; call inside the transaction that stores the events they came from. */
+  flush(): void {
+    for (const k of this.dirty) {
+      const i = k.indexOf('\u0000');
+      const ns = k.slice(0, i);
+      const key = k.slice(i + 1);
+      const v = this.cache.get(k);
+      if (v === undefined) this.delStmt.run(ns, key);
+      else this.putStmt.run(ns, key, JSON.stringify(v));
+    }
+    this.dirty.clear();
+  }
+
+  /** Forgets unflushed changes (after a rolled-back transaction). */
+  discard(): void {
+    for (const k of this.dirty) this.cache.delete(k);
+    this.dirty.clear();
+  }
+}
