@@ -2,6 +2,12 @@
 // Entry point: runs the TypeScript CLI through tsx, so `npx vigil` works right after `npm ci`.
 import { register } from 'tsx/esm/api';
 
+// A closed pipe (`vigil query | head`) is the reader's choice, not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

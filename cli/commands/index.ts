@@ -1,0 +1,17 @@
+import type { Command } from '../command.js';
+import { alertsCommand } from './alerts.js';
+import { ingestCommand } from './ingest.js';
+import { normalizeCommand } from './normalize.js';
+import { quarantineCommand } from './quarantine.js';
+import { queryCommand } from './query.js';
+import { runCommand } from './run.js';
+
+/** Every command. Add a command here with one line. */
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  normalizeCommand,
+  ingestCommand,
+  queryCommand,
+  alertsCommand,
+  quarantineCommand,
+];

@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { SINK_TYPES } from '../alerts/registry.js';
+import type { Sink } from '../alerts/sink.js';
+import { ConfigError } from '../core/errors.js';
+import { DetectionEngine } from '../detectors/engine.js';
+import { DETECTORS } from '../detectors/registry.js';
+import type { IngestStats } from '../ingest/pipeline.js';
+import { Store } from '../store/store.js';
+import { type Io, type ParsedArgs, str } from './command.js';
+import { findConfigFile, loadConfig, type RootConfig } from './config.js';
+import type { IngestSummary } from './pipeline.js';
+
+export const DEFAULT_DB = '.vigil/vigil.db';
+
+export const DB_HELP = {
+  flag: '--db FILE',
+  text: `SQLite store (default: $VIGIL_DB, the config's store.path, or ${DEFAULT_DB})`,
+};
+export const CONFIG_HELP = {
+  flag: '--config FILE',
+  text: 'config file, JSON or YAML (default: $VIGIL_CONFIG or ./vigil.config.yaml if present)',
+};
+
+export function loadRootConfig(args: ParsedArgs, io: Io): { config: RootConfig; file: string | undefined } {
+  const file = findConfigFile(str(args, 'config'), io.env, io.cwd);
+  return { config: loadConfig(file), file };
+}
+
+export function dbPath(args: ParsedArgs, io: Io, config?: RootConfig): string {
+  return resolve(io.cwd, str(args, 'db') ?? io.env.VIGIL_DB ?? config?.store.path ?? DEFAULT_DB);
+}
+
+export function openStore(path: string, readonly = false): Store {
+  return Store.open(path, { readonly });
+}
+
+export function buildEngine(config: RootConfig, db: string): DetectionEngine {
+  return new DetectionEngine({ detectors: DETECTORS, config: config.detectors, dbPath: db });
+}
+
+/** Sinks from the config file, each checked against its type's schema. */
+export function configuredSinks(config: RootConfig, io: Io): Map<string, Sink> {
+  const sinks = new Map<string, Sink>();
+  for (const [name, raw] of Object.entries(config.alerts.sinks)) {
+    const type = SINK_TYPES.find((t) => t.type === raw.type);
+    if (!type) {
+      throw new ConfigError(
+        `alerts.sinks.${name}.type`,
+        `unknown sink type "${raw.type}" (one of: ${SINK_TYPES.map((t) => t.type).join(', ')})`,
+      );
+    }
+    const { type: _t, ...rest } = raw;
+    const parsed = type.config.safeParse(rest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError(`alerts.sinks.${name}.${issue.path.join('.')}`.replace(/\.$/, ''), issue.message);
+    }
+    sinks.set(name, type.create(name, parsed.data, { clock: io.clock, stdout: io.stdout, env: io.env }));
+  }
+  return sinks;
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+function reasons(m: Map<string, number>, max = 6): string {
+  const sorted = [...m.entries()].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, max).map(([r, c]) => `${r} ×${n(c)}`);
+  if (sorted.length > max) shown.push(`${sorted.length - max} more`);
+  return shown.join('; ');
+}
+
+export function statsLines(stats: IngestStats): string[] {
+  const lines = [
+    `read ${n(stats.files)} file${stats.files === 1 ? '' : 's'}, ${n(stats.records)} records → ${n(stats.events)} events, ${n(stats.skippedTotal)} skipped, ${n(stats.quarantinedTotal)} quarantined`,
+  ];
+  if (stats.skippedTotal) lines.push(`  skipped (not secret access): ${reasons(stats.skipped)}`);
+  if (stats.quarantinedTotal) lines.push(`  quarantined: ${reasons(stats.quarantined)}`);
+  return lines;
+}
+
+export function summaryLines(s: IngestSummary, db: string): string[] {
+  const lines = statsLines(s.stats);
+  lines.push(`stored ${n(s.newEvents)} new events (${n(s.duplicateEvents)} already stored) in ${db}`);
+  const bySeverity = new Map<string, number>();
+  for (const a of s.newAlerts) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
+  const sev = ['critical', 'high', 'medium', 'low']
+    .filter((k) => bySeverity.has(k))
+    .map((k) => `${k} ${bySeverity.get(k)}`)
+    .join(', ');
+  lines.push(
+    `alerts: ${n(s.newAlerts.length)} new${sev ? ` (${sev})` : ''}${s.updatedAlerts ? `, ${n(s.updatedAlerts)} updated` : ''}`,
+  );
+  const d = s.delivery;
+  const parts = Object.entries(d.delivered).map(([k, v]) => `${k} ${n(v)}`);
+  const failed = Object.entries(d.failed).map(([k, v]) => `${k} ${n(v)} will retry`);
+  const dead = Object.entries(d.dead).map(([k, v]) => `${k} ${n(v)} failed`);
+  if (parts.length || failed.length || dead.length)
+    lines.push(`delivered: ${[...parts, ...failed, ...dead].join(', ')}`);
+  return lines;
+}

@@ -1,0 +1,120 @@
+import { type DispatchReport, dispatchDue } from '../alerts/dispatch.js';
+import type { Sink } from '../alerts/sink.js';
+import type { Alert } from '../core/alert.js';
+import type { Clock } from '../core/clock.js';
+import type { SecretAccessEvent } from '../core/event.js';
+import type { DetectionEngine } from '../detectors/engine.js';
+import {
+  type IngestItem,
+  IngestStats,
+  type NormalizeOptions,
+  normalizeInputs,
+  type QuarantineEntry,
+} from '../ingest/pipeline.js';
+import type { Store } from '../store/store.js';
+
+/** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
+const BATCH = 5000;
+
+export interface IngestSummary {
+  readonly stats: IngestStats;
+  newEvents: number;
+  duplicateEvents: number;
+  newAlerts: Alert[];
+  updatedAlerts: number;
+  delivery: DispatchReport;
+}
+
+export interface RunIngestOptions extends NormalizeOptions {
+  readonly store: Store;
+  readonly engine: DetectionEngine;
+  readonly sinks: ReadonlyMap<string, Sink>;
+  /** Which sinks an alert goes to; by default every sink. */
+  readonly route?: (alert: Alert) => readonly string[];
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Stores a batch of normalized events and runs detection on the new ones, in one transaction with
+ * the detector state, the alerts and their delivery records: a crash leaves either all of it or none.
+ */
+export function commitBatch(
+  opts: Pick<RunIngestOptions, 'store' | 'engine' | 'sinks' | 'route' | 'clock'>,
+  events: readonly SecretAccessEvent[],
+  quarantine: readonly QuarantineEntry[],
+  summary: Pick<IngestSummary, 'newEvents' | 'duplicateEvents' | 'newAlerts' | 'updatedAlerts'>,
+): void {
+  const { store, engine, clock } = opts;
+  const sinkNames = [...opts.sinks.keys()];
+  const route = opts.route ?? (() => sinkNames);
+  const outbox = store.outbox();
+  try {
+    store.transaction(() => {
+      const now = clock.now();
+      const fresh = store.insertEvents(events);
+      store.insertQuarantine(quarantine, now);
+      summary.newEvents += fresh.length;
+      summary.duplicateEvents += events.length - fresh.length;
+      if (fresh.length === 0) return;
+      fresh.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+      const first = Date.parse(fresh[0]!.time);
+      const known = store.getMeta('firstEventTime');
+      if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
+      const ctx = { state: store.state, firstEventTime: Math.min(first, Number(known ?? first)) };
+      const touched = new Map<string, { alert: Alert; isNew: boolean }>();
+      for (const event of fresh) {
+        for (const { detector, finding } of engine.evaluate(event, ctx)) {
+          const draft = engine.toAlert(detector, finding, undefined);
+          const open = touched.get(draft.id);
+          const existing = open?.alert ?? store.getAlert(draft.id);
+          const alert = existing ? engine.toAlert(detector, finding, existing) : draft;
+          touched.set(alert.id, { alert, isNew: open ? open.isNew : !existing });
+        }
+      }
+      for (const { alert, isNew } of touched.values()) {
+        store.saveAlert(alert, now);
+        if (isNew) {
+          outbox.enqueue(alert.id, route(alert), now);
+          summary.newAlerts.push(alert);
+        } else summary.updatedAlerts++;
+      }
+      store.state.flush();
+    });
+  } catch (err) {
+    store.state.discard();
+    throw err;
+  }
+}
+
+/** ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`. */
+export async function runIngest(paths: readonly string[], opts: RunIngestOptions): Promise<IngestSummary> {
+  const stats = new IngestStats();
+  const summary: IngestSummary = {
+    stats,
+    newEvents: 0,
+    duplicateEvents: 0,
+    newAlerts: [],
+    updatedAlerts: 0,
+    delivery: { delivered: {}, failed: {}, dead: {} },
+  };
+  let events: SecretAccessEvent[] = [];
+  let quarantine: QuarantineEntry[] = [];
+  const flush = () => {
+    commitBatch(opts, events, quarantine, summary);
+    events = [];
+    quarantine = [];
+  };
+  for await (const item of normalizeInputs(paths, stats, opts) as AsyncGenerator<IngestItem>) {
+    if (item.kind === 'event') events.push(item.event);
+    else quarantine.push(item.entry);
+    if (events.length >= BATCH || quarantine.length >= BATCH) flush();
+    if (opts.signal?.aborted) break;
+  }
+  flush();
+  summary.delivery = await dispatchDue(opts.store.outbox(), opts.sinks, {
+    clock: opts.clock,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return summary;
+}
