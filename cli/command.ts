@@ -55,7 +55,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   } catch (err) {
     // node's messages are one line already; make them name the command and the fix.
     const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(`${cmd.name}: ${msg} (see \`vigil ${cmd.name} --help\`)`);
+    throw new UsageError(`${msg} (see \`vigil ${cmd.name} --help\`)`);
   }
 }
 
