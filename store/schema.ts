@@ -71,4 +71,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_pending ON deliveries (state, next_attempt_at);
   CREATE TABLE checkpoints (source TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
   `,
+  // 2: alert fan-out (issue 5): which notification carried a delivery, per-sink indexes, and when each
+  // notification group was last sent to each sink (for repeat intervals and digests).
+  `
+  ALTER TABLE deliveries ADD COLUMN notification TEXT;
+  CREATE INDEX deliveries_sink_due ON deliveries (sink, state, next_attempt_at);
+  CREATE TABLE notify_groups (
+    sink TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    last_sent_at INTEGER NOT NULL,
+    PRIMARY KEY (sink, group_key)
+  ) WITHOUT ROWID;
+  `,
 ];
