@@ -83,4 +83,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sink, group_key)
   ) WITHOUT ROWID;
   `,
+  // Detection queue (store/pending.ts): events wait here to be detected in event-time order.
+  `
+  CREATE TABLE pending (time INTEGER NOT NULL, event_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (time, event_id)) WITHOUT ROWID;
+  `,
 ];
