@@ -87,7 +87,8 @@ export function awsPrincipal(u: UserIdentity | null | undefined, recipientAccoun
     return { id: `arn:aws:iam::${account ?? arn?.account ?? ''}:root`, type: 'root', name: 'root', account };
   }
   if (arn?.resource.startsWith('assumed-role/')) {
-    const r = roleFromAssumedArn(arn)!;
+    // An abridged ARN without a session name: the role still comes from it.
+    const r = roleFromAssumedArn(arn) ?? { roleName: arn.resource.split('/')[1] ?? 'unknown', session: '' };
     const acct = arn.account || account;
     const roleId = `arn:${arn.partition}:iam::${acct}:role/${r.roleName}`;
     const sourceIdentity = u.sessionContext?.sourceIdentity ?? u.sourceIdentity ?? null;
@@ -175,8 +176,11 @@ export function viaService(
   return null;
 }
 
-// Secrets Manager appends a hyphen and six random characters to a secret's name in its ARN.
-const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
+// Secrets Manager appends a hyphen and six random characters to a secret's name in its ARN. A partial
+// ARN of a secret whose name ends in a six-letter word (`app-config`) looks the same: a suffix is
+// taken as random only when it holds an upper-case letter or a digit and is not all digits, which
+// 99.5 % of random suffixes do and few names do. https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen
+const SECRET_SUFFIX = /-(?=[A-Za-z0-9]*[A-Z0-9])(?![0-9]{6}$)[A-Za-z0-9]{6}$/;
 
 /**
  * Canonical secret id, the same for a name, a full ARN (with the random suffix) or a partial ARN:

@@ -272,7 +272,17 @@ function details(rec: CloudTrailRecord): Record<string, string | number | boolea
   return out;
 }
 
+// Rotation service events report a failure in their name, not in errorCode.
+const FAILED_EVENTS = new Set(['RotationFailed', 'RotationAbandoned']);
+
+function outcomeOf(rec: CloudTrailRecord): Pick<SecretAccessEvent, 'outcome' | 'errorCode'> {
+  if (rec.errorCode) return { outcome: awsOutcome(rec.errorCode), errorCode: rec.errorCode };
+  if (FAILED_EVENTS.has(rec.eventName)) return { outcome: 'error', errorCode: rec.eventName };
+  return { outcome: 'success', errorCode: null };
+}
+
 function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
+  if (raw.eventType === 'AwsCloudTrailInsight') return skip('cloudtrail insight');
   const service = typeof raw.eventSource === 'string' ? SERVICES[raw.eventSource] : undefined;
   if (typeof raw.eventSource === 'string' && !service) return skip(`other service: ${raw.eventSource}`);
   const parsed = CloudTrailRecord.safeParse(raw);
@@ -283,7 +293,6 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
   if (!action) {
     // SSM has many non-parameter APIs (SendCommand, StartSession): not secret access.
     if (service === 'ssm') return skip(`other ssm operation: ${rec.eventName}`);
-    if (rec.eventType === 'AwsCloudTrailInsight') return skip('cloudtrail insight');
   }
   const time = isoTime(rec.eventTime);
   if (!time) return invalid('cloudtrail: eventTime is not a time');
@@ -298,8 +307,7 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
     service,
     operation: rec.eventName,
     action: action ?? 'other',
-    outcome: awsOutcome(rec.errorCode),
-    errorCode: rec.errorCode ?? null,
+    ...outcomeOf(rec),
     principal,
     source: {
       ip: rec.sourceIPAddress ?? null,
@@ -311,7 +319,10 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
     account,
     providerEventId: rec.eventID ?? null,
     relatedResource: service === 'kms' ? relatedResource(rec, region, account) : null,
-    details: details(rec),
+    details:
+      rec.eventName === 'BatchGetSecretValue'
+        ? { ...details(rec), batchCall: true } // Secrets Manager also logs a GetSecretValue per secret
+        : details(rec),
   };
   if (resources.length <= 1) {
     return events([{ ...base, id: baseId, resource: resources[0] ?? null }]);
@@ -323,6 +334,8 @@ export const cloudtrail: Source = {
   id: 'cloudtrail',
   provider: 'aws',
   description: 'AWS CloudTrail records (Secrets Manager, SSM Parameter Store, KMS)',
-  detect: (r) => 'eventSource' in r && ('eventName' in r || 'eventVersion' in r),
+  detect: (r) =>
+    ('eventSource' in r && ('eventName' in r || 'eventVersion' in r)) ||
+    ('eventVersion' in r && 'eventType' in r && 'recipientAccountId' in r),
   normalize: normalizeCloudTrail,
 };

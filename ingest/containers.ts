@@ -1,3 +1,11 @@
+import { cloudwatchLogs } from './containers/cloudwatch-logs.js';
+import { eventbridge } from './containers/eventbridge.js';
+import { filterLogEvents } from './containers/filter-log-events.js';
+import { items } from './containers/items.js';
+import { kinesis } from './containers/kinesis.js';
+import { logAnalyticsTables } from './containers/log-analytics.js';
+import { lookupEvents } from './containers/lookup-events.js';
+
 /**
  * Containers wrap records: the CloudTrail S3 file `{"Records":[...]}`, Event Hub bodies `{"records":[...]}`,
  * a JSON array. Each container is one entry in CONTAINERS; unwrapping is repeated, so a container may hold
@@ -6,7 +14,9 @@
 
 export type Unwrapped =
   | { readonly value: unknown; readonly position?: string }
-  | { readonly error: string; readonly position?: string };
+  | { readonly error: string; readonly position?: string }
+  /** Not damage, just not ours (a CloudWatch Logs control message): counted, not quarantined. */
+  | { readonly skip: string; readonly position?: string };
 
 export interface Container {
   readonly id: string;
@@ -14,14 +24,6 @@ export interface Container {
   match(doc: Record<string, unknown>): boolean;
   /** The items inside, each a JSON value, a JSON text to parse, or an error. */
   unwrap(doc: Record<string, unknown>): Iterable<Unwrapped>;
-}
-
-function* items(list: unknown, label: string): Iterable<Unwrapped> {
-  if (!Array.isArray(list)) {
-    yield { error: `${label} is not an array` };
-    return;
-  }
-  for (let i = 0; i < list.length; i++) yield { value: list[i], position: `${label}[${i}]` };
 }
 
 /** CloudTrail's S3 delivery file: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html */
@@ -39,11 +41,21 @@ export const azureRecords: Container = {
 };
 
 /** Every container, in the order they are tried. Add a container here with one line. */
-export const CONTAINERS: readonly Container[] = [cloudtrailFile, azureRecords];
+export const CONTAINERS: readonly Container[] = [
+  lookupEvents,
+  cloudwatchLogs,
+  filterLogEvents,
+  kinesis,
+  eventbridge,
+  logAnalyticsTables,
+  cloudtrailFile,
+  azureRecords,
+];
 
 export type Expanded =
   | { readonly record: Record<string, unknown>; readonly position: string }
-  | { readonly error: string; readonly position: string };
+  | { readonly error: string; readonly position: string }
+  | { readonly skip: string; readonly position: string };
 
 const MAX_DEPTH = 6;
 
@@ -84,6 +96,7 @@ export function* expand(
     for (const item of c.unwrap(doc)) {
       const pos = item.position ? `${position} ${item.position}` : position;
       if ('error' in item) yield { error: `${c.id}: ${item.error}`, position: pos };
+      else if ('skip' in item) yield { skip: item.skip, position: pos };
       else yield* expand(item.value, pos, containers, depth + 1);
     }
     return;

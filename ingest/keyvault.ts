@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import type { Action, Principal, Resource, SecretAccessEvent } from '../core/event.js';
+import type { Action, Resource, SecretAccessEvent } from '../core/event.js';
 import { stableId } from '../core/hash.js';
+import {
+  type ArmId,
+  azurePrincipal,
+  keyVaultResource,
+  keyVaultUri,
+  parseKeyVaultArmId,
+} from './azure-identity.js';
 import {
   describeIssues,
   events,
@@ -17,7 +24,7 @@ import {
  */
 
 const str = z.string().nullish();
-const KeyVaultRecord = z.looseObject({
+export const KeyVaultRecord = z.looseObject({
   time: z.string(),
   resourceId: z.string(),
   operationName: z.string(),
@@ -37,7 +44,7 @@ const KeyVaultRecord = z.looseObject({
     })
     .nullish(),
 });
-type KeyVaultRecord = z.infer<typeof KeyVaultRecord>;
+export type KeyVaultRecord = z.infer<typeof KeyVaultRecord>;
 
 // Operation names: https://learn.microsoft.com/azure/key-vault/general/logging#operation-names-for-object-api-version
 const EXACT: Record<string, Action> = {
@@ -87,91 +94,13 @@ function actionOf(op: string): Action {
   return 'other';
 }
 
-function claim(claims: Record<string, unknown> | null | undefined, ...names: string[]): string | null {
-  if (!claims) return null;
-  for (const n of names) {
-    for (const [k, v] of Object.entries(claims)) {
-      if ((k === n || k.endsWith(`/${n}`)) && typeof v === 'string' && v !== '') return v;
-    }
+function resourceOf(rec: KeyVaultRecord, arm: ArmId): Resource | null {
+  for (const uri of [rec.properties?.id, rec.properties?.requestUri]) {
+    const u = uri ? keyVaultUri(uri) : null;
+    if (u?.object) return keyVaultResource(u.vault, u.kind, u.object, arm.subscription);
   }
-  return null;
-}
-
-function principalOf(rec: KeyVaultRecord, subscription: string | null): Principal {
-  const claims = rec.identity?.claim;
-  const oid = claim(claims, 'oid', 'objectidentifier');
-  const upn = claim(claims, 'upn', 'unique_name', 'name');
-  const appid = claim(claims, 'appid', 'azp');
-  const tid = claim(claims, 'tid', 'tenantid');
-  const mirid = claim(claims, 'xms_mirid');
-  const account = tid ?? subscription;
-  if (upn && (upn.includes('@') || upn.includes('#'))) {
-    const name = upn.includes('#') ? upn.slice(upn.lastIndexOf('#') + 1) : upn;
-    return { id: `azure:user:${(oid ?? name).toLowerCase()}`, type: 'user', name, account, via: appid };
-  }
-  if (mirid) {
-    const name = mirid.slice(mirid.lastIndexOf('/') + 1);
-    return {
-      id: `azure:mi:${(oid ?? mirid).toLowerCase()}`,
-      type: 'managed-identity',
-      name,
-      account,
-      via: appid,
-    };
-  }
-  if (appid || oid) {
-    return {
-      id: `azure:app:${(oid ?? appid)!.toLowerCase()}`,
-      type: 'application',
-      name: appid ?? oid!,
-      account,
-      via: null,
-    };
-  }
-  return { id: `azure:unknown:${subscription ?? 'unknown'}`, type: 'unknown', name: 'unknown', account };
-}
-
-/** `/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/NAME` → parts, lowercased. */
-function parseResourceId(id: string): { subscription: string | null; vault: string | null } {
-  const m =
-    /\/subscriptions\/([^/]+)\/.*\/providers\/microsoft\.keyvault\/(?:vaults|managedhsms)\/([^/]+)/i.exec(id);
-  return { subscription: m?.[1]?.toLowerCase() ?? null, vault: m?.[2]?.toLowerCase() ?? null };
-}
-
-const OBJECT_TYPES: Record<string, Resource['type']> = {
-  secrets: 'secret',
-  keys: 'key',
-  certificates: 'certificate',
-  deletedsecrets: 'secret',
-  deletedkeys: 'key',
-  deletedcertificates: 'certificate',
-};
-
-/**
- * Canonical id of the object the call touched; versions are ignored and names are case-insensitive:
- * `azure:keyvault:VAULT/secrets/NAME`, or the vault itself.
- */
-function resourceOf(
-  rec: KeyVaultRecord,
-  vaultFromId: string | null,
-  subscription: string | null,
-): Resource | null {
-  const uri = rec.properties?.id || rec.properties?.requestUri || '';
-  const m = /^https?:\/\/([^./]+)\.[^/]+\/([a-z]+)\/([^/?]+)/i.exec(uri);
-  const vault = (m?.[1] ?? vaultFromId)?.toLowerCase() ?? null;
-  if (m && OBJECT_TYPES[m[2]!.toLowerCase()]) {
-    const kind = m[2]!.toLowerCase().replace(/^deleted/, '');
-    const name = decodeURIComponent(m[3]!).toLowerCase();
-    return {
-      id: `azure:keyvault:${vault}/${kind}/${name}`,
-      type: OBJECT_TYPES[kind]!,
-      name: `${vault}/${name}`,
-      account: subscription,
-      region: null,
-    };
-  }
-  if (!vault) return null;
-  return { id: `azure:keyvault:${vault}`, type: 'vault', name: vault, account: subscription, region: null };
+  const u = rec.properties?.id ? keyVaultUri(rec.properties.id) : null;
+  return keyVaultResource(u?.vault ?? arm.vault, arm.kind, arm.object, arm.subscription);
 }
 
 function outcomeOf(rec: KeyVaultRecord): { outcome: SecretAccessEvent['outcome']; errorCode: string | null } {
@@ -193,12 +122,18 @@ function normalizeKeyVault(raw: Record<string, unknown>): NormalizeResult {
     return skip(`other category: ${raw.category}`);
   const parsed = KeyVaultRecord.safeParse(raw);
   if (!parsed.success) return invalid(`keyvault: ${describeIssues(parsed.error.issues)}`);
-  const rec = parsed.data;
+  return normalizeAuditEvent(parsed.data, 'keyvault');
+}
+
+/** Maps one AuditEvent (from a blob, an Event Hub body or a Log Analytics row) to its event. */
+export function normalizeAuditEvent(rec: KeyVaultRecord, label: string): NormalizeResult {
   const time = isoTime(rec.time);
-  if (!time) return invalid('keyvault: time is not a time');
-  const { subscription, vault } = parseResourceId(rec.resourceId);
+  if (!time) return invalid(`${label}: time is not a time`);
+  const arm = parseKeyVaultArmId(rec.resourceId);
+  const subscription = arm.subscription;
   const { outcome, errorCode } = outcomeOf(rec);
-  const id = `azure:${stableId(rec.time, rec.resourceId, rec.operationName, rec.correlationId ?? '', rec.properties?.id ?? '', rec.callerIpAddress ?? '', JSON.stringify(rec.identity ?? null))}`;
+  // From fields every export keeps, so the same record read from a blob or a Log Analytics export has one id.
+  const id = `azure:${stableId(time, rec.resourceId.toLowerCase(), rec.operationName, rec.correlationId ?? '', rec.properties?.id ?? rec.properties?.requestUri ?? '', rec.callerIpAddress ?? '', String(rec.properties?.httpStatusCode ?? ''))}`;
   return events([
     {
       id,
@@ -209,8 +144,8 @@ function normalizeKeyVault(raw: Record<string, unknown>): NormalizeResult {
       action: actionOf(rec.operationName),
       outcome,
       errorCode,
-      principal: principalOf(rec, subscription),
-      resource: resourceOf(rec, vault, subscription),
+      principal: azurePrincipal(rec.identity?.claim, subscription),
+      resource: resourceOf(rec, arm),
       source: {
         ip: rec.callerIpAddress || null,
         userAgent: rec.properties?.clientInfo ?? null,
@@ -231,6 +166,6 @@ export const keyvault: Source = {
   detect: (r) =>
     typeof r.operationName === 'string' &&
     !r.operationName.includes('/') &&
-    /microsoft\.keyvault/i.test(String(r.resourceId ?? r.ResourceId ?? '')),
+    (r.category === 'AuditEvent' || /microsoft\.keyvault/i.test(String(r.resourceId ?? ''))),
   normalize: normalizeKeyVault,
 };

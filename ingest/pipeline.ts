@@ -107,6 +107,10 @@ async function* normalizeFile(
         continue;
       }
       stats.records++;
+      if ('skip' in x) {
+        bump(stats.skipped, x.skip);
+        continue;
+      }
       const source = forced ?? sources.find((s) => s.detect(x.record));
       if (!source) {
         const keys = Object.keys(x.record).slice(0, 6).join(',');

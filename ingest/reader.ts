@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../core/errors.js';
+import { looksLikeCsvHeader, openQuote, splitCsvRecord } from './csv.js';
 
 /**
  * Reads bytes into JSON values, streaming: gzip is detected by its magic bytes, JSON Lines are parsed
@@ -80,32 +81,80 @@ async function* textChunks(stream: Readable): AsyncGenerator<string> {
 
 /**
  * Streams one input into JSON values. Damage (a truncated gzip, a line that is not JSON) becomes an
- * error item at its position; everything before and after it is still read.
+ * error item at its position; everything before and after it is still read. A first line that is a
+ * CSV header makes the input CSV: each row becomes an object keyed by the header's names.
  */
 export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
-  let mode = 'unknown' as 'unknown' | 'lines' | 'document';
+  let mode = 'unknown' as 'unknown' | 'lines' | 'document' | 'csv' | 'text';
   let carry = '';
   let lineNo = 0;
   let doc: string[] = [];
   let docChars = 0;
   let docStartLine = 0;
   let failure: string | null = null;
+  let header: string[] = [];
+  let row = '';
+  let rowStart = 0;
 
-  const onLine = (line: string): RawItem | null => {
+  const csvRow = (): RawItem | null => {
+    const text = row;
+    row = '';
+    if (text.trim() === '') return null;
+    const fields = splitCsvRecord(text);
+    const position = `line ${rowStart}`;
+    if (fields.length !== header.length)
+      return { error: `csv row has ${fields.length} fields, header has ${header.length}`, position };
+    const value: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++) value[header[i]!] = fields[i]!;
+    return { value, position };
+  };
+
+  const onLine = (raw: string): RawItem | null => {
     lineNo++;
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (mode === 'lines') {
+      if (line === '' || line.trim() === '') return null;
+      try {
+        return { value: JSON.parse(line), position: `line ${lineNo}` };
+      } catch {
+        return { error: 'line is not valid JSON', position: `line ${lineNo}` };
+      }
+    }
+    if (mode === 'text') {
+      // An input that did not start as JSON or CSV: reported once; a JSON object line later still counts.
+      const t = line.trim();
+      if (t[0] !== '{') return null;
+      try {
+        const value: unknown = JSON.parse(t);
+        mode = 'lines';
+        return { value, position: `line ${lineNo}` };
+      } catch {
+        return null;
+      }
+    }
     if (mode === 'document') {
       docChars += line.length + 1;
       if (docChars <= MAX_DOCUMENT_CHARS) doc.push(line);
       return null;
     }
-    const t = line.trim();
-    if (t === '') return null;
+    if (mode === 'csv') {
+      if (row === '') rowStart = lineNo;
+      row = row === '' ? line : `${row}\n${line}`;
+      return openQuote(row) ? null : csvRow();
+    }
+    // First non-empty line: decide what the input is.
+    const t = (lineNo === 1 || carryBom ? line.replace(/^\uFEFF/, '') : line).trim();
+    carryBom = false;
+    if (t === '') {
+      carryBom = lineNo === 1;
+      return null;
+    }
     try {
       const value: unknown = JSON.parse(t);
       mode = 'lines';
       return { value, position: `line ${lineNo}` };
     } catch {
-      if (mode === 'unknown' && (t[0] === '{' || t[0] === '[')) {
+      if (t[0] === '{' || t[0] === '[') {
         // The first line opens a document that spans lines: read the whole input as one JSON text.
         mode = 'document';
         docStartLine = lineNo;
@@ -113,13 +162,17 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
         docChars = line.length + 1;
         return null;
       }
-      if (mode === 'unknown') {
-        mode = 'lines';
-        return { error: 'unknown format: not JSON', position: `line ${lineNo}` };
+      const columns = looksLikeCsvHeader(t);
+      if (columns) {
+        mode = 'csv';
+        header = columns;
+        return null;
       }
-      return { error: 'line is not valid JSON', position: `line ${lineNo}` };
+      mode = 'text';
+      return { error: 'unknown format: not JSON or CSV', position: `line ${lineNo}` };
     }
   };
+  let carryBom = false;
 
   try {
     for await (const chunk of textChunks(input.open())) {
@@ -147,12 +200,17 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
 
   if (failure) {
     // The last partial line (or the partial document) is the damage: report it, keep what was read.
-    yield { error: failure, position: mode === 'document' ? `line ${docStartLine}` : `line ${lineNo + 1}` };
+    const at = mode === 'document' ? docStartLine : mode === 'csv' && row !== '' ? rowStart : lineNo + 1;
+    yield { error: failure, position: `line ${at}` };
     return;
   }
   if (carry !== '') {
     const item = onLine(carry);
     if (item) yield item;
+  }
+  if (mode === 'csv' && row !== '') {
+    // A quoted field never closed: the file ends inside it.
+    yield { error: 'csv row ends inside a quoted field', position: `line ${rowStart}` };
   }
   if (mode === 'document') {
     if (docChars > MAX_DOCUMENT_CHARS) {
@@ -176,22 +234,28 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
 }
 
 /**
- * A text that is not one JSON document may still be JSON Lines whose first line is damaged: keep every
- * line that parses. If none does, the whole text is one broken document.
+ * A text that is not one JSON document may still be JSON Lines whose first line is damaged: when most
+ * lines are JSON objects, keep every one that parses. Otherwise it is one broken (pretty-printed)
+ * document, reported once with where the parser stopped.
  */
 function* salvageLines(lines: readonly string[], firstLine: number, parseError: string): Generator<RawItem> {
+  let objects = 0;
+  let nonEmpty = 0;
   const parsed = lines.map((l) => {
     const t = l.trim();
     if (t === '') return undefined;
+    nonEmpty++;
     try {
-      return { value: JSON.parse(t) as unknown };
+      const value = JSON.parse(t) as unknown;
+      if (typeof value === 'object' && value !== null) objects++;
+      return { value };
     } catch {
       return null;
     }
   });
-  if (!parsed.some((p) => p)) {
-    const detail = /position \d+/.exec(parseError)?.[0];
-    yield { error: `not valid JSON${detail ? ` at ${detail}` : ''}`, position: `line ${firstLine}` };
+  if (objects * 2 < nonEmpty) {
+    const at = /position (\d+)/.exec(parseError)?.[1];
+    yield { error: 'document is not valid JSON', position: `line ${firstLine}${at ? ` (char ${at})` : ''}` };
     return;
   }
   for (let i = 0; i < parsed.length; i++) {

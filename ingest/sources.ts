@@ -1,9 +1,20 @@
+import { azureActivity } from './azure-activity.js';
 import { cloudtrail } from './cloudtrail.js';
+import { gcpAudit } from './gcp-audit.js';
 import { keyvault } from './keyvault.js';
+import { keyvaultLogAnalytics } from './keyvault-loganalytics.js';
 import type { Source } from './source.js';
+import { vaultAudit } from './vault-audit.js';
 
 /** Every source, in the order records are offered to them. Add a source here with one line. */
-export const SOURCES: readonly Source[] = [cloudtrail, keyvault];
+export const SOURCES: readonly Source[] = [
+  cloudtrail,
+  keyvault,
+  azureActivity,
+  keyvaultLogAnalytics,
+  gcpAudit,
+  vaultAudit,
+];
 
 export function sourceById(id: string): Source | undefined {
   return SOURCES.find((s) => s.id === id);

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { Action, SecretAccessEvent } from '../core/event.js';
+import { stableId } from '../core/hash.js';
+import { azurePrincipal, keyVaultResource, parseKeyVaultArmId } from './azure-identity.js';
+import {
+  describeIssues,
+  events,
+  invalid,
+  isoTime,
+  type NormalizeResult,
+  type Source,
+  skip,
+} from './source.js';
+
+/**
+ * Azure Activity Log entries for `Microsoft.KeyVault/*` operations: the management plane that
+ * AuditEvent does not cover (vault deletion and purge, access policies, network rules). Two shapes:
+ * the diagnostic-settings export (`time`, `operationName` string, `identity.claims`, `resultType`) and the
+ * REST / `az monitor activity-log list` form (`eventTimestamp`, `operationName.value`, `claims`, `caller`,
+ * `status.value`, `httpRequest.clientIpAddress`).
+ * https://learn.microsoft.com/azure/azure-monitor/essentials/activity-log-schema
+ */
+
+const str = z.string().nullish();
+const Localized = z.union([z.string(), z.looseObject({ value: str, localizedValue: str })]).nullish();
+const ActivityRecord = z.looseObject({
+  time: str,
+  eventTimestamp: str,
+  resourceId: z.string(),
+  operationName: Localized,
+  category: Localized,
+  resultType: str,
+  resultSignature: str,
+  status: Localized,
+  subStatus: Localized,
+  callerIpAddress: str,
+  caller: str,
+  correlationId: str,
+  eventDataId: str,
+  operationId: str,
+  identity: z.looseObject({ claims: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+  claims: z.record(z.string(), z.unknown()).nullish(),
+  httpRequest: z.looseObject({ clientIpAddress: str }).nullish(),
+  properties: z.looseObject({ statusCode: str }).nullish(),
+  subscriptionId: str,
+});
+
+const value = (v: z.infer<typeof Localized>): string | null =>
+  typeof v === 'string' ? v : (v?.value ?? v?.localizedValue ?? null);
+
+/** `Microsoft.KeyVault/vaults/secrets/getSecret/action` → its action; lowercased first. */
+function actionOf(op: string): Action {
+  const o = op.toLowerCase();
+  if (o.endsWith('/purge/action')) return 'delete';
+  if (o.endsWith('/recover/action') || o.endsWith('/restore/action')) return 'restore';
+  if (o.endsWith('/backup/action')) return 'backup';
+  if (/accesspolicies\/|networkacls|privateendpointconnections|\/roleassignments\//.test(o)) return 'policy';
+  if (/\/(getsecret|readsecret)\/action$/.test(o)) return 'read';
+  if (/\/(decrypt|unwrap|unwrapkey)\/action$/.test(o)) return 'decrypt';
+  if (/\/(encrypt|wrap|wrapkey|sign)\/action$/.test(o)) return 'encrypt';
+  if (o.endsWith('/rotate/action')) return 'rotate';
+  if (o.endsWith('/delete')) return 'delete';
+  if (o.endsWith('/write') || o.endsWith('/update/action') || o.endsWith('/create/action')) return 'write';
+  if (o.endsWith('/read') || o.endsWith('/read/action')) return 'describe';
+  if (/\/list/.test(o)) return 'list';
+  return 'other';
+}
+
+function outcomeOf(
+  status: string | null,
+  code: string | null,
+): { outcome: SecretAccessEvent['outcome']; errorCode: string | null } {
+  const s = (status ?? '').toLowerCase();
+  if (
+    code === '401' ||
+    code === '403' ||
+    /forbidden|unauthorized|authorizationfailed/i.test(`${status} ${code}`)
+  )
+    return { outcome: 'denied', errorCode: code ?? status };
+  if (s === 'failure' || s === 'failed') return { outcome: 'error', errorCode: code ?? status };
+  return { outcome: 'success', errorCode: null };
+}
+
+function normalizeActivity(raw: Record<string, unknown>): NormalizeResult {
+  const parsed = ActivityRecord.safeParse(raw);
+  if (!parsed.success) return invalid(`azure-activity: ${describeIssues(parsed.error.issues)}`);
+  const rec = parsed.data;
+  const op = value(rec.operationName);
+  if (!op) return invalid('azure-activity: operationName missing');
+  if (!/^microsoft\.keyvault\//i.test(op)) return skip(`other azure operation: ${op.split('/')[0]}`);
+  const status = value(rec.status) ?? rec.resultType ?? null;
+  // Activity Log writes Started, then Accepted/Succeeded/Failed for one operation: only the end counts.
+  if (status && /^(start|started|accept|accepted|active)$/i.test(status))
+    return skip('azure activity: operation not finished');
+  const rawTime = rec.time ?? rec.eventTimestamp;
+  const time = rawTime ? isoTime(rawTime) : null;
+  if (!time) return invalid(`azure-activity: time ${rawTime ? 'is not a time' : 'missing'}`);
+  const arm = parseKeyVaultArmId(rec.resourceId);
+  const account = arm.subscription ?? rec.subscriptionId?.toLowerCase() ?? null;
+  const code = rec.resultSignature ?? rec.properties?.statusCode ?? value(rec.subStatus) ?? null;
+  const { outcome, errorCode } = outcomeOf(status, code);
+  const claims = rec.identity?.claims ?? rec.claims ?? null;
+  const id = rec.eventDataId
+    ? `azure:activity:${rec.eventDataId}`
+    : `azure:${stableId(time, rec.resourceId.toLowerCase(), op, rec.correlationId ?? '', status ?? '')}`;
+  return events([
+    {
+      id,
+      time,
+      provider: 'azure',
+      service: 'keyvault',
+      operation: op,
+      action: actionOf(op),
+      outcome,
+      errorCode,
+      principal: azurePrincipal(claims, account, rec.caller ?? null),
+      resource: keyVaultResource(arm.vault, arm.kind, arm.object, account),
+      source: {
+        ip: rec.callerIpAddress ?? rec.httpRequest?.clientIpAddress ?? null,
+        userAgent: null,
+        viaService: null,
+      },
+      region: typeof raw.location === 'string' ? raw.location : null,
+      account,
+      providerEventId: rec.correlationId || null,
+    },
+  ]);
+}
+
+export const azureActivity: Source = {
+  id: 'azure-activity',
+  provider: 'azure',
+  description: 'Azure Activity Log entries for Microsoft.KeyVault operations (management plane)',
+  detect: (r) =>
+    'resourceId' in r &&
+    ((typeof r.operationName === 'string' && r.operationName.includes('/')) ||
+      (typeof r.operationName === 'object' && r.operationName !== null)),
+  normalize: normalizeActivity,
+};

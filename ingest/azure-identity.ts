@@ -1,0 +1,138 @@
+import type { Principal, Resource } from '../core/event.js';
+
+/** Identity and resource rules shared by every reader of Azure records (Key Vault, Activity Log, Log Analytics). Pure. */
+
+/** A claim by short name, also under its URI form (`http://schemas.microsoft.com/identity/claims/objectidentifier`). */
+export function claim(claims: Record<string, unknown> | null | undefined, ...names: string[]): string | null {
+  if (!claims) return null;
+  for (const n of names) {
+    const direct = claims[n];
+    if (typeof direct === 'string' && direct !== '') return direct;
+    for (const k in claims) {
+      const v = claims[k];
+      if (k.endsWith(`/${n}`) && typeof v === 'string' && v !== '') return v;
+    }
+  }
+  return null;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * One principal per real actor, whatever the log:
+ * - users by object id (`oid`), named by upn (`live.com#me@outlook.com` becomes `me@outlook.com`);
+ * - managed identities (`xms_mirid`) and applications by application id (`appid`/`azp`), which every
+ *   token carries, else object id;
+ * `caller` (Activity Log) is a upn for users and an id for applications.
+ */
+export function azurePrincipal(
+  claims: Record<string, unknown> | null | undefined,
+  fallbackAccount: string | null,
+  caller?: string | null,
+): Principal {
+  const oid = claim(claims, 'oid', 'objectidentifier');
+  const upnClaim = claim(claims, 'upn', 'unique_name', 'email', 'name');
+  const upn =
+    upnClaim && (upnClaim.includes('@') || upnClaim.includes('#'))
+      ? upnClaim
+      : caller?.includes('@')
+        ? caller
+        : null;
+  const appid = claim(claims, 'appid', 'azp');
+  const tid = claim(claims, 'tid', 'tenantid');
+  const mirid = claim(claims, 'xms_mirid');
+  const idtyp = claim(claims, 'idtyp');
+  const account = tid ?? fallbackAccount;
+  if (upn && idtyp !== 'app') {
+    const name = upn.includes('#') ? upn.slice(upn.lastIndexOf('#') + 1) : upn;
+    return { id: `azure:user:${(oid ?? name).toLowerCase()}`, type: 'user', name, account, via: appid };
+  }
+  if (mirid) {
+    const name = mirid.slice(mirid.lastIndexOf('/') + 1);
+    return {
+      id: `azure:mi:${(appid ?? oid ?? mirid).toLowerCase()}`,
+      type: 'managed-identity',
+      name,
+      account,
+      via: null,
+    };
+  }
+  const app = appid ?? oid ?? (caller && GUID.test(caller) ? caller : null);
+  if (app)
+    return { id: `azure:app:${app.toLowerCase()}`, type: 'application', name: app, account, via: null };
+  return { id: `azure:unknown:${fallbackAccount ?? 'unknown'}`, type: 'unknown', name: 'unknown', account };
+}
+
+export interface ArmId {
+  subscription: string | null;
+  resourceGroup: string | null;
+  vault: string | null;
+  /** `secrets`, `keys`, `certificates` when the id names an object inside the vault. */
+  kind: string | null;
+  object: string | null;
+}
+
+/**
+ * `/subscriptions/S/resourceGroups/G/providers/Microsoft.KeyVault/vaults/V[/secrets/N[/versions/X]]`, also
+ * `.../Microsoft.KeyVault/locations/L/deletedVaults/V` and managed HSMs. Lowercased: ARM ids are case-insensitive.
+ */
+export function parseKeyVaultArmId(id: string): ArmId {
+  const m =
+    /\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.keyvault\/(?:vaults|managedhsms|locations\/[^/]+\/deleted(?:vaults|managedhsms))\/([^/]+)(?:\/([a-z]+)\/([^/]+))?/i.exec(
+      id,
+    );
+  return {
+    subscription: m?.[1]?.toLowerCase() ?? null,
+    resourceGroup: m?.[2]?.toLowerCase() ?? null,
+    vault: m?.[3]?.toLowerCase() ?? null,
+    kind: m?.[4]?.toLowerCase() ?? null,
+    object: m?.[5] ? decodeURIComponent(m[5]).toLowerCase() : null,
+  };
+}
+
+const OBJECT_TYPES: Record<string, Resource['type']> = {
+  secrets: 'secret',
+  keys: 'key',
+  certificates: 'certificate',
+};
+
+/**
+ * Canonical id of a vault object; versions are ignored and names are case-insensitive:
+ * `azure:keyvault:VAULT/secrets/NAME`, or `azure:keyvault:VAULT` for the vault itself.
+ */
+export function keyVaultResource(
+  vault: string | null,
+  kind: string | null,
+  object: string | null,
+  subscription: string | null,
+): Resource | null {
+  if (!vault) return null;
+  const k = kind?.toLowerCase().replace(/^deleted/, '') ?? null;
+  const type = k ? OBJECT_TYPES[k] : undefined;
+  if (type && object) {
+    const name = object.toLowerCase();
+    return {
+      id: `azure:keyvault:${vault}/${k}/${name}`,
+      type,
+      name: `${vault}/${name}`,
+      account: subscription,
+      region: null,
+    };
+  }
+  return { id: `azure:keyvault:${vault}`, type: 'vault', name: vault, account: subscription, region: null };
+}
+
+/** The vault object a data-plane URI names: `https://V.vault.azure.net/secrets/N/VERSION?api-version=..`. */
+export function keyVaultUri(
+  uri: string,
+): { vault: string; kind: string | null; object: string | null } | null {
+  const m = /^https?:\/\/([^./]+)\.(?:vault|managedhsm)\.[^/]+(?:\/([a-z]+)\/([^/?]+))?/i.exec(uri);
+  if (!m) return null;
+  const kind = m[2]?.toLowerCase() ?? null;
+  const known = kind !== null && OBJECT_TYPES[kind.replace(/^deleted/, '')] !== undefined;
+  return {
+    vault: m[1]!.toLowerCase(),
+    kind: known ? kind : null,
+    object: known && m[3] ? decodeURIComponent(m[3]) : null,
+  };
+}

@@ -1,0 +1,77 @@
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { z } from 'zod';
+import { Duration, type PollContext, readWindowCheckpoint } from './source.js';
+
+/** An account reached through an assumed role; without any, the default AWS credential chain is used. */
+export const AccountConfig = z.strictObject({
+  roleArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'),
+  /** Required by roles whose trust policy asks for one (a confused-deputy guard, not a secret). */
+  externalId: z.string().min(2).optional(),
+  sessionName: z
+    .string()
+    .regex(/^[\w+=,.@-]{2,64}$/, 'must be 2-64 characters of letters, digits and +=,.@-')
+    .default('vigil'),
+});
+export type AccountConfig = z.infer<typeof AccountConfig>;
+
+/** Options every time-ranged AWS source shares. */
+export const WindowOptions = {
+  accounts: z.array(AccountConfig).default([]),
+  /** How often to poll. */
+  pollInterval: Duration('PT1M'),
+  /** Re-read this much before the checkpoint on every poll: events arrive minutes late. */
+  overlap: Duration('PT15M'),
+  /** On a first start (no checkpoint), read back this far. */
+  initialLookback: Duration('P1D'),
+  /** Windows are read oldest first in slices of this size; the checkpoint advances after each. */
+  slice: Duration('PT1H'),
+  /** Override the service endpoint (a VPC endpoint, a local test server). AWS_ENDPOINT_URL_* also work. */
+  endpoint: z.url().optional(),
+};
+
+export interface AccountTarget {
+  /** The account id from the role ARN, or `default` for the default credential chain. */
+  readonly label: string;
+  readonly credentials: AwsCredentialIdentityProvider | undefined;
+}
+
+export function accountTargets(accounts: readonly AccountConfig[], region: string): AccountTarget[] {
+  if (accounts.length === 0) return [{ label: 'default', credentials: undefined }];
+  return accounts.map((a) => ({
+    label: /:iam::(\d{12}):/.exec(a.roleArn)![1]!,
+    credentials: fromTemporaryCredentials({
+      params: {
+        RoleArn: a.roleArn,
+        RoleSessionName: a.sessionName,
+        ...(a.externalId ? { ExternalId: a.externalId } : {}),
+      },
+      clientConfig: { region },
+    }),
+  }));
+}
+
+/** SDK client options: region, the account's credentials, an endpoint only when configured. */
+export function clientConfig(
+  region: string,
+  target: AccountTarget,
+  endpoint: string | undefined,
+): { region: string; credentials?: AwsCredentialIdentityProvider; endpoint?: string } {
+  return {
+    region,
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  };
+}
+
+/** The time range one poll reads: from the checkpoint minus the overlap (or the lookback) to now. */
+export function pollWindow(
+  ctx: PollContext,
+  key: string,
+  opts: { overlap: number; initialLookback: number },
+): { from: number; to: number; previous: number | undefined } {
+  const previous = readWindowCheckpoint(ctx.checkpoint(key));
+  const from =
+    ctx.since ?? (previous !== undefined ? previous - opts.overlap : ctx.now - opts.initialLookback);
+  return { from: Math.max(0, from), to: ctx.now, previous };
+}
