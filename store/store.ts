@@ -14,11 +14,45 @@ type DB = Database.Database;
 
 const OUTCOME_CODE: Record<Outcome, number> = { success: 0, denied: 1, error: 2 };
 
-/** 63-bit key of an event id: the row id, so that re-ingesting an event is an ignored insert. */
+/** 63-bit key of an event id (unique index), so that re-ingesting an event is an ignored insert. */
 function rowKey(eventId: string, probe = 0): bigint {
   const h = createHash('sha1').update(eventId);
   if (probe) h.update(`#${probe}`);
   return h.digest().readBigInt64BE(0) & 0x7fffffffffffffffn;
+}
+
+interface EventRow {
+  body: string;
+  pk: string;
+  pt: Principal['type'];
+  pn: string;
+  pa: string | null;
+  rk: string | null;
+  rt: Resource['type'] | null;
+  rn: string | null;
+  ra: string | null;
+  rr: string | null;
+}
+
+/** The stored body: the event without what the dictionaries hold (principal identity, resource). */
+function slim(e: SecretAccessEvent): object {
+  const { principal, resource: _r, ...rest } = e;
+  const p: Record<string, string | null> = {};
+  if (principal.via !== undefined) p.via = principal.via;
+  if (principal.session !== undefined) p.session = principal.session;
+  return { ...rest, principal: p };
+}
+
+function hydrate(row: EventRow): SecretAccessEvent {
+  const body = JSON.parse(row.body) as Omit<SecretAccessEvent, 'principal' | 'resource'> & {
+    principal: Pick<Principal, 'via' | 'session'>;
+  };
+  return {
+    ...body,
+    principal: { id: row.pk, type: row.pt, name: row.pn, account: row.pa, ...body.principal },
+    resource:
+      row.rk === null ? null : { id: row.rk, type: row.rt!, name: row.rn!, account: row.ra, region: row.rr },
+  };
 }
 
 export interface EventQuery {
@@ -52,9 +86,9 @@ export class Store {
     this.db = db;
     this.stmts = {
       insertEvent: db.prepare(
-        'INSERT OR IGNORE INTO events (rid, event_id, time, principal, resource, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO events (idh, time, principal, resource, outcome, body) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      eventIdAt: db.prepare('SELECT event_id FROM events WHERE rid = ?').pluck(),
+      eventIdAt: db.prepare(`SELECT json_extract(body, '$.id') FROM events WHERE idh = ?`).pluck(),
       insertPrincipal: db.prepare('INSERT INTO principals (key, type, name, account) VALUES (?, ?, ?, ?)'),
       findPrincipal: db.prepare('SELECT id FROM principals WHERE key = ?').pluck(),
       insertResource: db.prepare(
@@ -164,18 +198,10 @@ export class Store {
       const principal = this.principalId(e.principal);
       const resource = e.resource ? this.resourceId(e.resource) : null;
       const time = Date.parse(e.time);
-      const body = JSON.stringify(e);
+      const body = JSON.stringify(slim(e));
       for (let probe = 0; ; probe++) {
         const rid = rowKey(e.id, probe);
-        const r = this.stmts.insertEvent.run(
-          rid,
-          e.id,
-          time,
-          principal,
-          resource,
-          OUTCOME_CODE[e.outcome],
-          body,
-        );
+        const r = this.stmts.insertEvent.run(rid, time, principal, resource, OUTCOME_CODE[e.outcome], body);
         if (r.changes === 1) {
           fresh.push(e);
           break;
@@ -248,9 +274,15 @@ export class Store {
     const w = this.whereClause(q, canonicalResource);
     if (!w) return;
     const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
-    const stmt = this.db.prepare(`SELECT body FROM events ${w.sql} ORDER BY time, rid${limit}`).pluck();
-    for (const body of stmt.iterate(...w.params)) {
-      const e = JSON.parse(body as string) as SecretAccessEvent;
+    const stmt = this.db.prepare(
+      `SELECT e.body, p.key AS pk, p.type AS pt, p.name AS pn, p.account AS pa,
+              r.key AS rk, r.type AS rt, r.name AS rn, r.account AS ra, r.region AS rr
+       FROM (SELECT * FROM events ${w.sql} ORDER BY time, seq${limit}) e
+       JOIN principals p ON p.id = e.principal LEFT JOIN resources r ON r.id = e.resource
+       ORDER BY e.time, e.seq`,
+    );
+    for (const row of stmt.iterate(...w.params)) {
+      const e = hydrate(row as EventRow);
       if (q.readsOnly && (e.action !== 'read' || e.source.viaService !== null)) continue;
       yield e;
     }
