@@ -1,8 +1,19 @@
 import { z } from 'zod';
 import { alertLines } from './format.js';
+import type { Notification } from './notification.js';
 import { delivered, type SinkType } from './sink.js';
 
 const Config = z.strictObject({});
+
+export function consoleText(n: Notification): string {
+  const head =
+    n.alerts.length > 1
+      ? [
+          `${n.kind === 'digest' ? 'Digest' : 'Group'}: ${n.alerts.length} alerts, ${n.events} events, ${n.firstTime} .. ${n.lastTime}`,
+        ]
+      : [];
+  return `${[...head, ...n.alerts.map((a) => alertLines(a).join('\n'))].join('\n')}\n\n`;
+}
 
 /** Alerts for a person at a terminal, on stdout. */
 export const consoleSink: SinkType<z.infer<typeof Config>> = {
@@ -13,7 +24,7 @@ export const consoleSink: SinkType<z.infer<typeof Config>> = {
     return {
       name,
       type: 'console',
-      render: (alert) => `${alertLines(alert).join('\n')}\n\n`,
+      render: consoleText,
       async deliver(payload: string) {
         deps.stdout.write(payload);
         return delivered;

@@ -17,7 +17,7 @@ export const ndjsonSink: SinkType<z.infer<typeof Config>> = {
     return {
       name,
       type: 'ndjson',
-      render: (alert) => `${JSON.stringify(alert)}\n`,
+      render: (n) => n.alerts.map((a) => `${JSON.stringify(a)}\n`).join(''),
       async deliver(payload: string) {
         if (config.path === '-') {
           deps.stdout.write(payload);
