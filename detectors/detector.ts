@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { Evidence } from '../core/alert.js';
 import type { Principal, Resource, SecretAccessEvent, Severity } from '../core/event.js';
+import type { Profiles } from './baseline.js';
+import type { SourceInfo } from './network.js';
 
 /**
  * Detector state: a small key-value store of JSON values in namespaces, one entry per entity
@@ -12,10 +14,19 @@ export interface StateStore {
   delete(ns: string, key: string): void;
 }
 
-export interface DetectorContext {
+/** What the runner gives the engine for each event. */
+export interface RunContext {
   readonly state: StateStore;
   /** Event time (ms) of the first event the store ever saw: the start of the global warm-up. */
   readonly firstEventTime: number;
+}
+
+/** What a detector sees: the runner's context plus the baselines before this event and its source. */
+export interface DetectorContext extends RunContext {
+  /** Principal, secret and principal × secret profiles as they were before this event. Read-only. */
+  readonly profiles: Profiles;
+  /** The event's source, classified once by the engine. */
+  readonly source: SourceInfo;
 }
 
 /** What a detector reports about one event; the engine groups findings into alerts. */

@@ -2,7 +2,9 @@ import type { Alert } from '../core/alert.js';
 import { ConfigError } from '../core/errors.js';
 import { SEVERITY_RANK, type SecretAccessEvent } from '../core/event.js';
 import { stableId } from '../core/hash.js';
-import type { Detector, DetectorContext, DetectorInstance, Finding } from './detector.js';
+import { learn, loadProfiles } from './baseline.js';
+import type { Detector, DetectorContext, DetectorInstance, Finding, RunContext } from './detector.js';
+import { NetworkClassifier, type NetworkOptions } from './network.js';
 
 /** At most this many event ids are kept on one alert; `count` keeps the true number. */
 const MAX_EVENT_IDS = 100;
@@ -13,15 +15,26 @@ export interface EngineOptions {
   readonly config?: Readonly<Record<string, unknown>>;
   /** Store path, to print a ready-to-run investigation command on each alert. */
   readonly dbPath?: string;
+  /** How sources are classified (AWS ip-ranges, internal CIDRs); see detectors/network.ts. */
+  readonly network?: NetworkOptions | NetworkClassifier;
+}
+
+/** An alert touched by a run of detection, and whether it is new. */
+export interface TouchedAlert {
+  alert: Alert;
+  isNew: boolean;
 }
 
 /** Runs every enabled detector over events and groups their findings into alerts. */
 export class DetectionEngine {
   private readonly units: { detector: Detector; instance: DetectorInstance }[];
   private readonly dbPath: string | undefined;
+  private readonly network: NetworkClassifier;
 
   constructor(options: EngineOptions) {
     this.dbPath = options.dbPath;
+    this.network =
+      options.network instanceof NetworkClassifier ? options.network : new NetworkClassifier(options.network);
     this.units = options.detectors.map((detector) => {
       const parsed = detector.config.safeParse(options.config?.[detector.id] ?? {});
       if (!parsed.success) {
@@ -32,12 +45,43 @@ export class DetectionEngine {
     });
   }
 
-  evaluate(event: SecretAccessEvent, ctx: DetectorContext): { detector: Detector; finding: Finding }[] {
+  /**
+   * Runs every detector on one event, then folds the event into the baselines. Events must come in
+   * event-time order (detectors/queue.ts puts them in order); the result then does not depend on the
+   * order files were read in.
+   */
+  evaluate(event: SecretAccessEvent, ctx: RunContext): { detector: Detector; finding: Finding }[] {
+    const profiles = loadProfiles(ctx.state, event);
+    const source = this.network.classify(event);
+    const dctx: DetectorContext = { state: ctx.state, firstEventTime: ctx.firstEventTime, profiles, source };
     const out: { detector: Detector; finding: Finding }[] = [];
     for (const u of this.units) {
-      for (const finding of u.instance.evaluate(event, ctx)) out.push({ detector: u.detector, finding });
+      for (const finding of u.instance.evaluate(event, dctx)) out.push({ detector: u.detector, finding });
     }
+    learn(ctx.state, event, source, profiles);
     return out;
+  }
+
+  /**
+   * Detection over events in time order, folding findings into alerts: `load` returns a stored alert
+   * by id (or undefined). Returns the alerts touched, keyed by id; the caller stores them.
+   */
+  run(
+    events: Iterable<SecretAccessEvent>,
+    ctx: RunContext,
+    load: (id: string) => Alert | undefined,
+  ): Map<string, TouchedAlert> {
+    const touched = new Map<string, TouchedAlert>();
+    for (const event of events) {
+      for (const { detector, finding } of this.evaluate(event, ctx)) {
+        const draft = this.toAlert(detector, finding, undefined);
+        const open = touched.get(draft.id);
+        const existing = open?.alert ?? load(draft.id);
+        const alert = existing ? this.toAlert(detector, finding, existing) : draft;
+        touched.set(alert.id, { alert, isNew: open ? open.isNew : !existing });
+      }
+    }
+    return touched;
   }
 
   /**

@@ -1,19 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { isSecretRead, type PrincipalType, type SecretAccessEvent, type Severity } from '../core/event.js';
+import { DAY, HOUR } from './baseline.js';
 import { defineDetector, type Finding } from './detector.js';
-
-/** What a principal has read so far: enough to explain a first read. Bounded: at most MAX_LISTED names. */
-interface PrincipalReads {
-  firstSeen: number;
-  lastSeen: number;
-  reads: number;
-  secrets: string[];
-  distinct: number;
-}
-
-const MAX_LISTED = 20;
-const DAY = 86_400_000;
 
 // A workload reading outside its usual set is worse than a person exploring: workloads are predictable.
 const SEVERITY_BY_TYPE: Partial<Record<PrincipalType, Severity>> = {
@@ -29,6 +18,10 @@ const SEVERITY_BY_TYPE: Partial<Record<PrincipalType, Severity>> = {
 const Config = z.strictObject({
   /** No alert before the store has this much history (ISO 8601 or 7d). */
   learningPeriod: z.string().default('P7D'),
+  /** A principal's own warm-up: in its first day a new deployment reads its set (new-principal covers it). */
+  principalWarmup: z.string().default('P1D'),
+  /** Reads this soon after the secret was created, written or rotated are expected first readers: low. */
+  changeGrace: z.string().default('PT24H'),
 });
 
 export const newAccess = defineDetector({
@@ -40,38 +33,27 @@ export const newAccess = defineDetector({
     'If not, treat its credentials as compromised: revoke its sessions, rotate the secret, and review what else ' +
     'it read with the query below.',
   config: Config,
-  groupWindowMs: 3_600_000,
+  groupWindowMs: HOUR,
   create(config: z.infer<typeof Config>) {
     const learningMs = parseDuration(config.learningPeriod);
+    const warmupMs = parseDuration(config.principalWarmup);
+    const graceMs = parseDuration(config.changeGrace);
     return {
       evaluate(event: SecretAccessEvent, ctx): Finding[] {
         if (!isSecretRead(event) || event.outcome !== 'success' || !event.resource) return [];
+        const { principal: p, pair, secret } = ctx.profiles;
+        // Unknown principals are new-principal's; known pairs are not news.
+        if (!p || pair) return [];
         const t = Date.parse(event.time);
-        const pairKey = `${event.principal.id}\u0000${event.resource.id}`;
-        const seenPair = ctx.state.get<number>('new-access:pair', pairKey);
-        const reads = ctx.state.get<PrincipalReads>('new-access:principal', event.principal.id);
-        const next: PrincipalReads = reads
-          ? { ...reads, lastSeen: Math.max(reads.lastSeen, t), reads: reads.reads + 1 }
-          : { firstSeen: t, lastSeen: t, reads: 1, secrets: [], distinct: 0 };
-        if (seenPair !== undefined) {
-          if (t < seenPair) ctx.state.set('new-access:pair', pairKey, t);
-          ctx.state.set('new-access:principal', event.principal.id, next);
-          return [];
-        }
-        ctx.state.set('new-access:pair', pairKey, t);
-        next.distinct += 1;
-        if (next.secrets.length < MAX_LISTED) next.secrets = [...next.secrets, event.resource.name];
-        ctx.state.set('new-access:principal', event.principal.id, next);
-
         const learnedUntil = ctx.firstEventTime + learningMs;
-        if (t < learnedUntil) return [];
-        const severity = SEVERITY_BY_TYPE[event.principal.type] ?? 'medium';
-        const known = reads ? reads.distinct : 0;
-        const days = reads ? Math.max(0, Math.round((t - reads.firstSeen) / DAY)) : 0;
-        const listed = reads?.secrets.slice(0, 5).join(', ') ?? '';
-        const summary = reads
-          ? `${event.principal.name} read ${event.resource.name} for the first time; in ${days} days it read ${known} other secret${known === 1 ? '' : 's'}${listed ? ` (${listed}${known > 5 ? ', …' : ''})` : ''}`
-          : `${event.principal.name} read ${event.resource.name}; this principal had never read a secret before`;
+        if (t < learnedUntil || t < p.first + warmupMs) return [];
+        if (p.firstRead === null && p.first >= learnedUntil) return []; // new-principal's first read
+        let severity = SEVERITY_BY_TYPE[event.principal.type] ?? 'medium';
+        const fresh =
+          !secret || secret.reads === 0 || (secret.changed !== null && t - secret.changed < graceMs);
+        if (fresh) severity = 'low';
+        const days = Math.max(0, Math.round((t - p.first) / DAY));
+        const readers = secret?.readers ?? 0;
         return [
           {
             severity,
@@ -80,14 +62,25 @@ export const newAccess = defineDetector({
             resource: event.resource,
             event,
             evidence: {
-              summary,
-              observed: { secret: event.resource.id, principalType: event.principal.type },
-              baseline: {
-                secretsReadBefore: known,
-                historyDays: days,
-                principalFirstSeen: reads ? new Date(reads.firstSeen).toISOString() : null,
+              summary:
+                `${event.principal.name} read ${event.resource.name} for the first time; in ${days} days it read ` +
+                `${p.secrets} other secret${p.secrets === 1 ? '' : 's'} (${p.reads} reads)` +
+                (fresh
+                  ? '; the secret is new or just changed, so first readers are expected'
+                  : `; ${readers} other principal${readers === 1 ? '' : 's'} read this secret`),
+              observed: {
+                secret: event.resource.id,
+                principalType: event.principal.type,
+                ip: event.source.ip,
               },
-              threshold: { learningPeriod: config.learningPeriod },
+              baseline: {
+                secretsReadBefore: p.secrets,
+                readsBefore: p.reads,
+                historyDays: days,
+                otherReaders: readers,
+                principalFirstSeen: new Date(p.first).toISOString(),
+              },
+              threshold: { learningPeriod: config.learningPeriod, principalWarmup: config.principalWarmup },
             },
           },
         ];

@@ -1,0 +1,321 @@
+import { isSecretRead, type SecretAccessEvent } from '../core/event.js';
+import type { StateStore } from './detector.js';
+import type { SourceInfo } from './network.js';
+
+/**
+ * Baselines: what vigil has learned about each principal, each secret and each principal × secret.
+ * One state entry per entity, each of bounded size (rings, decayed profiles, capped sets), so memory
+ * follows the number of entities and never the number of events. The engine updates them after every
+ * detector has looked at an event, so detectors always compare an event with the past only.
+ */
+
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+/** Days of hourly counts kept per entity (CloudTrail Insights learns over 7 to 28 days). */
+export const RING_DAYS = 28;
+/** The hour-of-week profile halves its weight every 28 days, so habits that change are relearned. */
+const PROFILE_HALF_LIFE = 28 * DAY;
+/** Values of a set (networks, countries, clients) unseen for this long are forgotten. */
+const SET_TTL = 90 * DAY;
+const SET_CAP = 32;
+/** The breadth window: distinct secrets per principal in 10 minutes (Elastic: 20 secrets in 6 min). */
+export const BREADTH_WINDOW = 10 * 60_000;
+const RECENT_CAP = 256;
+
+export const NS = { principal: 'bl:p', secret: 'bl:s', pair: 'bl:ps' } as const;
+
+/** Hourly counts for the last RING_DAYS days: `c[slot * 24 + hour]`, valid while `d[slot]` is that day. */
+export interface Series {
+  d: number[];
+  c: number[];
+}
+
+/** value → [first seen, last seen, count]; at most SET_CAP entries, least recently seen evicted. */
+export type SeenSet = Record<string, [number, number, number]>;
+
+export interface PrincipalProfile {
+  first: number;
+  last: number;
+  events: number;
+  reads: number;
+  firstRead: number | null;
+  type: string;
+  /** Decayed reads per hour of week (0 = Monday 00:00 UTC), decayed to `howAt`. */
+  how: number[];
+  howAt: number;
+  vol: Series;
+  classes: SeenSet;
+  countries: SeenSet;
+  networks: SeenSet;
+  clients: SeenSet;
+  regions: SeenSet;
+  /** Reads in the current breadth window: [secret, time], latest per secret. */
+  recent: [string, number][];
+  /** Daily maximum of distinct secrets in any breadth window, for the last RING_DAYS active days. */
+  breadth: { day: number; max: number; days: number[] };
+  /** Last list of secrets (ListSecrets, DescribeParameters, SecretList). */
+  lastList: number | null;
+  secrets: number;
+}
+
+export interface SecretProfile {
+  first: number;
+  last: number;
+  reads: number;
+  readers: number;
+  vol: Series;
+  /** Last create, write, rotation or restore of the secret: new readers often follow. */
+  changed: number | null;
+}
+
+export interface PairProfile {
+  first: number;
+  last: number;
+  reads: number;
+}
+
+export interface Profiles {
+  readonly principal: PrincipalProfile | undefined;
+  readonly secret: SecretProfile | undefined;
+  readonly pair: PairProfile | undefined;
+}
+
+export function dayOf(t: number): number {
+  return Math.floor(t / DAY);
+}
+
+/** Hour of week, 0 = Monday 00:00 UTC. */
+export function hourOfWeek(t: number): number {
+  const d = new Date(t);
+  return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
+}
+
+export function isWeekend(t: number): boolean {
+  const wd = new Date(t).getUTCDay();
+  return wd === 0 || wd === 6;
+}
+
+function newSeries(): Series {
+  return { d: Array(RING_DAYS).fill(-1), c: Array(RING_DAYS * 24).fill(0) };
+}
+
+function seriesAdd(s: Series, t: number): void {
+  const day = dayOf(t);
+  const slot = day % RING_DAYS;
+  if (s.d[slot] !== day) {
+    if (s.d[slot]! > day) return; // older than the ring: too late to count
+    s.d[slot] = day;
+    s.c.fill(0, slot * 24, slot * 24 + 24);
+  }
+  const i = slot * 24 + new Date(t).getUTCHours();
+  s.c[i] = s.c[i]! + 1;
+}
+
+/** Count in the hour of `t` so far. */
+export function seriesNow(s: Series, t: number): number {
+  const day = dayOf(t);
+  const slot = day % RING_DAYS;
+  return s.d[slot] === day ? s.c[slot * 24 + new Date(t).getUTCHours()]! : 0;
+}
+
+/**
+ * The same hour on previous days of the same kind (weekdays with weekdays, weekends with weekends):
+ * hour-of-week seasonality with more samples than one per week. Days since `since` with no reads are 0.
+ */
+export function seriesSamples(s: Series, t: number, since: number): number[] {
+  const day = dayOf(t);
+  const hour = new Date(t).getUTCHours();
+  const weekend = isWeekend(t);
+  const first = dayOf(since);
+  const out: number[] = [];
+  for (let back = 1; back < RING_DAYS; back++) {
+    const d = day - back;
+    if (d < first) break;
+    if (isWeekend(d * DAY) !== weekend) continue;
+    const slot = d % RING_DAYS;
+    out.push(s.d[slot] === d ? s.c[slot * 24 + hour]! : 0);
+  }
+  return out;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median and scaled median absolute deviation (1.4826 × MAD ≈ σ for normal data). */
+export function robust(xs: readonly number[]): { median: number; mad: number } {
+  const m = median(xs);
+  return { median: m, mad: 1.4826 * median(xs.map((x) => Math.abs(x - m))) };
+}
+
+function touch(set: SeenSet, value: string | null, t: number): void {
+  if (value === null) return;
+  const cur = set[value];
+  if (cur) {
+    cur[0] = Math.min(cur[0], t);
+    cur[1] = Math.max(cur[1], t);
+    cur[2] += 1;
+    return;
+  }
+  for (const [k, v] of Object.entries(set)) if (t - v[1] > SET_TTL) delete set[k];
+  const keys = Object.keys(set);
+  if (keys.length >= SET_CAP) {
+    let oldest = keys[0]!;
+    for (const k of keys) if (set[k]![1] < set[oldest]![1]) oldest = k;
+    delete set[oldest];
+  }
+  set[value] = [t, t, 1];
+}
+
+/** Whether `value` was seen in `set` (within its TTL) before `t`. */
+export function seen(set: SeenSet, value: string | null, t: number): boolean {
+  if (value === null) return true;
+  const v = set[value];
+  return v !== undefined && v[0] < t && t - v[1] <= SET_TTL;
+}
+
+function decayTo(p: PrincipalProfile, t: number): void {
+  if (t <= p.howAt) return;
+  const f = 0.5 ** ((t - p.howAt) / PROFILE_HALF_LIFE);
+  for (let i = 0; i < p.how.length; i++) p.how[i] = p.how[i]! * f;
+  p.howAt = t;
+}
+
+/** The hour-of-week profile as of `t` (a decayed copy; the stored one is untouched). */
+export function profileAt(p: PrincipalProfile, t: number): number[] {
+  const f = t > p.howAt ? 0.5 ** ((t - p.howAt) / PROFILE_HALF_LIFE) : 1;
+  return p.how.map((x) => x * f);
+}
+
+/** Distinct secrets in the breadth window ending at `t`, including `secret` if given. */
+export function breadthAt(p: PrincipalProfile | undefined, t: number, secret?: string): Set<string> {
+  const out = new Set<string>();
+  if (p) for (const [s, at] of p.recent) if (t - at < BREADTH_WINDOW && at <= t) out.add(s);
+  if (secret) out.add(secret);
+  return out;
+}
+
+/** The principal's usual breadth: a high quantile of its daily maxima, robust to one odd day. */
+export function usualBreadth(p: PrincipalProfile): { usual: number; days: number } {
+  const days = [...p.breadth.days];
+  if (days.length === 0) return { usual: 0, days: 0 };
+  const s = days.sort((a, b) => a - b);
+  return { usual: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))]!, days: s.length };
+}
+
+export function isListing(e: SecretAccessEvent): boolean {
+  return e.action === 'list' && e.source.viaService === null;
+}
+
+/** Reads the three profiles an event concerns, as they are before the event. */
+export function loadProfiles(state: StateStore, e: SecretAccessEvent): Profiles {
+  const principal = state.get<PrincipalProfile>(NS.principal, e.principal.id);
+  const secret = e.resource ? state.get<SecretProfile>(NS.secret, e.resource.id) : undefined;
+  const pair = e.resource
+    ? state.get<PairProfile>(NS.pair, pairKey(e.principal.id, e.resource.id))
+    : undefined;
+  return { principal, secret, pair };
+}
+
+export function pairKey(principal: string, resource: string): string {
+  return `${principal}\u0000${resource}`;
+}
+
+/** Folds one event into the baselines. Events arrive in event-time order (see detectors/queue.ts). */
+export function learn(state: StateStore, e: SecretAccessEvent, src: SourceInfo, before: Profiles): void {
+  const t = Date.parse(e.time);
+  const p: PrincipalProfile = before.principal ?? {
+    first: t,
+    last: t,
+    events: 0,
+    reads: 0,
+    firstRead: null,
+    type: e.principal.type,
+    how: Array(168).fill(0),
+    howAt: t,
+    vol: newSeries(),
+    classes: {},
+    countries: {},
+    networks: {},
+    clients: {},
+    regions: {},
+    recent: [],
+    breadth: { day: dayOf(t), max: 0, days: [] },
+    lastList: null,
+    secrets: 0,
+  };
+  p.first = Math.min(p.first, t);
+  p.last = Math.max(p.last, t);
+  p.events += 1;
+  if (e.outcome === 'success') {
+    touch(p.classes, src.netClass, t);
+    touch(p.countries, src.country, t);
+    touch(p.networks, src.network, t);
+    touch(p.clients, src.uaFamily, t);
+    touch(p.regions, e.region, t);
+  }
+  if (isListing(e) && e.outcome === 'success') p.lastList = Math.max(p.lastList ?? t, t);
+
+  const read = isSecretRead(e) && e.outcome === 'success' && e.resource !== null;
+  if (read) {
+    const r = e.resource!;
+    p.reads += 1;
+    p.firstRead = p.firstRead === null ? t : Math.min(p.firstRead, t);
+    decayTo(p, t);
+    const h = hourOfWeek(t);
+    p.how[h] = p.how[h]! + 1;
+    seriesAdd(p.vol, t);
+    // Breadth: distinct secrets in the window, and the day's maximum.
+    const recent = p.recent.filter(([s, at]) => s !== r.id && t - at < BREADTH_WINDOW);
+    recent.push([r.id, t]);
+    p.recent = recent.length > RECENT_CAP ? recent.slice(-RECENT_CAP) : recent;
+    const day = dayOf(t);
+    if (day > p.breadth.day) {
+      if (p.breadth.max > 0) p.breadth.days = [...p.breadth.days, p.breadth.max].slice(-RING_DAYS);
+      p.breadth.day = day;
+      p.breadth.max = 0;
+    }
+    p.breadth.max = Math.max(p.breadth.max, p.recent.length);
+
+    const pk = pairKey(e.principal.id, r.id);
+    const pair = before.pair ?? { first: t, last: t, reads: 0 };
+    if (!before.pair) p.secrets += 1;
+    pair.first = Math.min(pair.first, t);
+    pair.last = Math.max(pair.last, t);
+    pair.reads += 1;
+    state.set(NS.pair, pk, pair);
+
+    const s = before.secret ?? newSecret(t);
+    s.first = Math.min(s.first, t);
+    s.last = Math.max(s.last, t);
+    s.reads += 1;
+    if (!before.pair) s.readers += 1;
+    seriesAdd(s.vol, t);
+    state.set(NS.secret, r.id, s);
+  }
+  if (CHANGES.has(e.action) && e.outcome === 'success' && e.resource) {
+    const s = before.secret ?? newSecret(t);
+    s.changed = Math.max(s.changed ?? t, t);
+    state.set(NS.secret, e.resource.id, s);
+  }
+  state.set(NS.principal, e.principal.id, p);
+}
+
+const CHANGES = new Set(['create', 'write', 'rotate', 'restore']);
+
+function newSecret(t: number): SecretProfile {
+  return { first: t, last: t, reads: 0, readers: 0, vol: newSeries(), changed: null };
+}
+
+/** Formats a number for evidence text: integers as is, others with one decimal. */
+export function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+export function hourOfWeekLabel(h: number): string {
+  return `${DAYS[Math.floor(h / 24)]} ${String(h % 24).padStart(2, '0')}:00 UTC`;
+}

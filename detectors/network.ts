@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+import { ConfigError, errorMessage } from '../core/errors.js';
+import type { SecretAccessEvent } from '../core/event.js';
+
+/**
+ * Where a call came from, reduced to what baselines can learn without drowning in addresses:
+ * a class (inside the provider, a cloud's address pool, the public internet), a country, a network
+ * prefix and the family of the client. A Lambda role calls from a new AWS address at every cold start;
+ * classes and families stay put.
+ */
+export type NetClass = 'internal' | 'cloud' | 'public' | 'unknown';
+
+export interface SourceInfo {
+  readonly netClass: NetClass;
+  /** ISO 3166 alpha-2 country of a public address (GeoLite2 data from `geoip-country`), or null. */
+  readonly country: string | null;
+  /** A coarse network key: `service`, `vpce`, `private`, `aws`, or a /16 (IPv4) or /32 (IPv6) prefix. */
+  readonly network: string | null;
+  /** Client family from the user agent: `lambda`, `ecs`, `aws-cli`, `boto`, `browser`, `azsdk-net`, ... */
+  readonly uaFamily: string | null;
+}
+
+export interface NetworkOptions {
+  /** Parsed AWS `ip-ranges.json` (https://ip-ranges.amazonaws.com/ip-ranges.json), when configured. */
+  readonly awsRanges?: AwsRanges | undefined;
+  /** Extra CIDRs to treat as inside (corporate egress, VPN). */
+  readonly internalCidrs?: readonly string[] | undefined;
+  /** Country lookup; by default the `geoip-country` database, loaded on first use (about 19 MB of memory). */
+  readonly country?: ((ip: string) => string | null) | undefined;
+}
+
+interface Range {
+  start: bigint;
+  end: bigint;
+}
+
+/** Disjoint, sorted address ranges with a binary-search lookup. */
+export class RangeSet {
+  private readonly ranges: Range[];
+  constructor(cidrs: readonly string[]) {
+    const parsed = cidrs.map(parseCidr).filter((r): r is Range => r !== null);
+    parsed.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const merged: Range[] = [];
+    for (const r of parsed) {
+      const last = merged[merged.length - 1];
+      if (last && r.start <= last.end + 1n) {
+        if (r.end > last.end) last.end = r.end;
+      } else merged.push({ ...r });
+    }
+    this.ranges = merged;
+  }
+  get size(): number {
+    return this.ranges.length;
+  }
+  has(ip: string): boolean {
+    const v = ipValue(ip);
+    if (v === null) return false;
+    let lo = 0;
+    let hi = this.ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.ranges[mid]!;
+      if (v < r.start) hi = mid - 1;
+      else if (v > r.end) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+}
+
+export interface AwsRanges {
+  readonly set: RangeSet;
+}
+
+// IPv6 values are offset so that they never collide with IPv4 values in one RangeSet.
+const V6_OFFSET = 1n << 40n;
+
+function ipValue(ip: string): bigint | null {
+  const kind = isIP(ip);
+  if (kind === 4) {
+    const p = ip.split('.').map(Number);
+    return BigInt(((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!);
+  }
+  if (kind === 6) {
+    if (ip.includes('.')) return null; // IPv4-mapped forms are rare in audit logs
+    const [head, tail] = ip.split('::') as [string, string | undefined];
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+    let v = 0n;
+    for (const g of groups) v = (v << 16n) + BigInt(Number.parseInt(g || '0', 16));
+    return V6_OFFSET + v;
+  }
+  return null;
+}
+
+export function parseCidr(cidr: string): Range | null {
+  const [addr, bitsText] = cidr.trim().split('/');
+  if (!addr) return null;
+  const kind = isIP(addr);
+  if (!kind) return null;
+  const width = kind === 4 ? 32 : 128;
+  const bits = bitsText === undefined ? width : Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 0 || bits > width) return null;
+  const v = ipValue(addr);
+  if (v === null) return null;
+  const base = kind === 4 ? v : v - V6_OFFSET;
+  const host = (1n << BigInt(width - bits)) - 1n;
+  const start = base & ~host;
+  const off = kind === 4 ? 0n : V6_OFFSET;
+  return { start: start + off, end: start + host + off };
+}
+
+/** RFC 1918, RFC 6598 (carrier-grade NAT), loopback, link-local, IPv6 unique local. */
+const PRIVATE = new RangeSet([
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  'fc00::/7',
+  'fe80::/10',
+  '::1/128',
+]);
+
+/** Reads a copy of AWS `ip-ranges.json`; an unreadable file is a config error. */
+export function loadAwsIpRanges(path: string): AwsRanges {
+  let doc: { prefixes?: { ip_prefix?: string }[]; ipv6_prefixes?: { ipv6_prefix?: string }[] };
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('network.awsIpRanges', `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  const cidrs = [
+    ...(doc.prefixes ?? []).map((p) => p.ip_prefix),
+    ...(doc.ipv6_prefixes ?? []).map((p) => p.ipv6_prefix),
+  ].filter((c): c is string => typeof c === 'string');
+  if (cidrs.length === 0) throw new ConfigError('network.awsIpRanges', `${path} lists no prefixes`);
+  return { set: new RangeSet(cidrs) };
+}
+
+let geoLookup: ((ip: string) => string | null) | undefined;
+
+/** Country of a public address from the `geoip-country` package (GeoLite2), loaded once. */
+export function geoCountry(ip: string): string | null {
+  if (!geoLookup) {
+    const geoip = createRequire(import.meta.url)('geoip-country') as {
+      lookup(ip: string): { country?: string } | null;
+    };
+    geoLookup = (a) => geoip.lookup(a)?.country ?? null;
+  }
+  return geoLookup(ip);
+}
+
+const SERVICE_HOST = /(^AWS Internal$)|(\.amazonaws\.com(\.cn)?$)/i;
+
+/** Client family of a user agent: stable across versions, so a new family means a new client. */
+export function uaFamily(ua: string | null | undefined): string | null {
+  if (!ua) return null;
+  const m = /exec-env\/(AWS_Lambda|AWS_ECS|AWS_EC2|CloudShell)/i.exec(ua);
+  if (m) return m[1]!.toLowerCase().replace(/^aws_/, '');
+  if (/^aws-cli\//i.test(ua)) return 'aws-cli';
+  if (/boto3|botocore/i.test(ua)) return 'boto';
+  if (/^aws-sdk-([a-z]+)/i.test(ua)) return `sdk-${/^aws-sdk-([a-z]+)/i.exec(ua)![1]!.toLowerCase()}`;
+  if (/^aws-internal|AWS Internal/i.test(ua)) return 'aws-internal';
+  if (/\.amazonaws\.com$/i.test(ua)) return 'service';
+  if (/^azsdk-([a-z]+)/i.test(ua)) return `azsdk-${/^azsdk-([a-z]+)/i.exec(ua)![1]!.toLowerCase()}`;
+  if (/terraform/i.test(ua)) return 'terraform';
+  if (/^Mozilla\//.test(ua)) return 'browser';
+  const first = /^([A-Za-z][A-Za-z0-9._-]*)/.exec(ua);
+  return first ? first[1]!.toLowerCase().slice(0, 32) : 'other';
+}
+
+/** Classifies the source of events; one instance per engine. */
+export class NetworkClassifier {
+  private readonly internal: RangeSet;
+  private readonly aws: RangeSet | undefined;
+  private readonly country: (ip: string) => string | null;
+
+  constructor(options: NetworkOptions = {}) {
+    this.internal = new RangeSet(options.internalCidrs ?? []);
+    this.aws = options.awsRanges?.set;
+    this.country = options.country ?? geoCountry;
+  }
+
+  classify(e: Pick<SecretAccessEvent, 'source'>): SourceInfo {
+    const family = uaFamily(e.source.userAgent);
+    const ip = e.source.ip;
+    if (e.source.viaService || (ip && SERVICE_HOST.test(ip))) {
+      return { netClass: 'internal', country: null, network: 'service', uaFamily: family };
+    }
+    if (e.source.vpcEndpointId)
+      return { netClass: 'internal', country: null, network: 'vpce', uaFamily: family };
+    if (!ip || !isIP(ip)) return { netClass: 'unknown', country: null, network: null, uaFamily: family };
+    if (PRIVATE.has(ip) || this.internal.has(ip)) {
+      return { netClass: 'internal', country: null, network: 'private', uaFamily: family };
+    }
+    const country = this.country(ip);
+    if (this.aws?.has(ip)) return { netClass: 'cloud', country, network: 'aws', uaFamily: family };
+    return { netClass: 'public', country, network: prefix(ip), uaFamily: family };
+  }
+}
+
+function prefix(ip: string): string {
+  if (isIP(ip) === 4) {
+    const p = ip.split('.');
+    return `${p[0]}.${p[1]}.0.0/16`;
+  }
+  const g = ip.split(':');
+  return `${g[0] || '0'}:${g[1] || '0'}::/32`;
+}
