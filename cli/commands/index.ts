@@ -1,10 +1,12 @@
 import type { Command } from '../command.js';
 import { alertsCommand } from './alerts.js';
+import { backfillCommand } from './backfill.js';
 import { ingestCommand } from './ingest.js';
 import { normalizeCommand } from './normalize.js';
 import { quarantineCommand } from './quarantine.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
+import { watchCommand } from './watch.js';
 
 /** Every command. Add a command here with one line. */
 export const COMMANDS: readonly Command[] = [
@@ -14,4 +16,6 @@ export const COMMANDS: readonly Command[] = [
   queryCommand,
   alertsCommand,
   quarantineCommand,
+  watchCommand,
+  backfillCommand,
 ];

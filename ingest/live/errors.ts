@@ -35,8 +35,7 @@ const NETWORK = new Set([
 ]);
 
 const HINT: Record<FailureKind, string> = {
-  credentials:
-    'credentials are missing, expired or not allowed: check the credential chain or the role, vigil retries',
+  credentials: 'credentials are missing, expired or not allowed: check the credential chain or the role',
   throttled: 'the API is throttling: backing off',
   network: 'cannot reach the endpoint: retrying',
   'not-found': 'the log group or path does not exist (yet): retrying',
