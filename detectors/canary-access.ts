@@ -36,7 +36,7 @@ export const canaryAccess = defineDetector({
             resource: r,
             event,
             evidence: {
-              summary: `${event.principal.name} called ${event.operation} (${event.outcome}) on canary ${name}; any touch of a canary is an alert`,
+              summary: `${event.principal.name} called ${event.operation} (${event.outcome}) on canary ${name} at ${event.time}; legitimate touches expected: 0, alert threshold: 1`,
               observed: {
                 operation: event.operation,
                 outcome: event.outcome,

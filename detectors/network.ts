@@ -212,3 +212,15 @@ function prefix(ip: string): string {
   const g = ip.split(':');
   return `${g[0] || '0'}:${g[1] || '0'}::/32`;
 }
+
+/** Builds classifier options from the config file's `network` section (reads the ip-ranges copy once). */
+export function networkOptions(config: { awsIpRanges?: string | undefined; internal?: readonly string[] }): NetworkOptions {
+  const internal = config.internal ?? [];
+  internal.forEach((c, i) => {
+    if (!parseCidr(c)) throw new ConfigError(`network.internal.${i}`, `not a CIDR: "${c}" (e.g. 203.0.113.0/24)`);
+  });
+  return {
+    internalCidrs: internal,
+    awsRanges: config.awsIpRanges ? loadAwsIpRanges(config.awsIpRanges) : undefined,
+  };
+}

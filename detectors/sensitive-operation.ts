@@ -195,7 +195,7 @@ export const sensitiveOperation = defineDetector({
               resource: event.resource,
               event,
               evidence: {
-                summary: `${event.principal.name} ${m.why} (${target})`,
+                summary: `${event.principal.name} ${m.why} (${target}, ${event.time}); rule ${rule.id} alerts on 1 occurrence`,
                 observed: {
                   rule: rule.id,
                   operation: event.operation,
