@@ -24,7 +24,7 @@ export interface DispatchEvent {
 
 export interface DispatchOptions {
   readonly clock: Clock;
-  /** After this many failed attempts a retryable failure is dead-lettered too. */
+  /** After this many failed attempts a retryable failure is dead-lettered too (default 40). */
   readonly maxAttempts?: number;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
@@ -55,6 +55,15 @@ export interface DispatchReport {
   notifications?: Record<string, number>;
 }
 
+/**
+ * Attempts before a retryable failure is dead-lettered: with backoff from 1 s doubling to a 5-minute
+ * cap, about 2.5 hours of an outage. `vigil alerts redeliver` retries dead letters.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 40;
+
+/** Deliveries read per pass and sink: large, so that a burst's groups become one notification each. */
+const PASS_LIMIT = 20_000;
+
 const add = (m: Record<string, number>, k: string, n = 1) => {
   m[k] = (m[k] ?? 0) + n;
 };
@@ -81,6 +90,8 @@ interface Limiter {
   tokens: number;
   at: number;
   pausedUntil: number;
+  /** Consecutive retryable failures: the sink's own backoff, so a dead sink sees few probes. */
+  failures: number;
 }
 
 // Rate state lives with the sink object, so repeated dispatch passes in one process share it.
@@ -108,7 +119,7 @@ function takeToken(sink: Sink, now: number): number {
 function limiterOf(sink: Sink, now: number): Limiter {
   let l = limiters.get(sink);
   if (!l) {
-    l = { tokens: sink.rateLimit?.count ?? 1, at: now, pausedUntil: 0 };
+    l = { tokens: sink.rateLimit?.count ?? 1, at: now, pausedUntil: 0, failures: 0 };
     limiters.set(sink, l);
   }
   return l;
@@ -175,7 +186,7 @@ export async function dispatchDue(
     ledger,
     report,
     options,
-    maxAttempts: options.maxAttempts ?? 8,
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     base: options.baseDelayMs ?? 1000,
     max: options.maxDelayMs ?? 5 * 60_000,
     random: options.random ?? Math.random,
@@ -232,7 +243,7 @@ async function runSink(sink: Sink, ctx: Ctx): Promise<void> {
       await ctx.sleep(limiter.pausedUntil - now, ctx.signal);
       continue;
     }
-    const due = ledger.dueFor(sink.name, now, 1000);
+    const due = ledger.dueFor(sink.name, now, PASS_LIMIT);
     if (due.length === 0) {
       const next = ledger.nextDueAt(sink.name);
       if (next === undefined || next > ctx.until) return;
@@ -258,6 +269,7 @@ async function runSink(sink: Sink, ctx: Ctx): Promise<void> {
         if (r.ok) {
           const groupKey = b.policy.repeatIntervalMs > 0 ? b.key : null;
           ledger.settle(sink.name, ids, { kind: 'delivered', notificationId: note.id, groupKey }, now);
+          limiter.failures = 0;
           add(report.delivered, sink.name, ids.length);
           add(report.notifications, sink.name);
           options.log?.({ sink: sink.name, outcome: 'delivered', notification: note.id, alerts: ids.length });
@@ -265,7 +277,9 @@ async function runSink(sink: Sink, ctx: Ctx): Promise<void> {
         }
         const attempts = b.attempts + 1;
         const dead = !r.retryable || attempts >= ctx.maxAttempts;
-        const delay = r.retryAfterMs ?? backoffMs(attempts, ctx.base, ctx.max, ctx.random);
+        if (r.retryable) limiter.failures++;
+        const delay =
+          r.retryAfterMs ?? backoffMs(Math.max(attempts, limiter.failures), ctx.base, ctx.max, ctx.random);
         const reason = redact(r.reason);
         ledger.settle(sink.name, ids, failure(dead, reason, now + delay), now);
         add(dead ? report.dead : report.failed, sink.name, ids.length);

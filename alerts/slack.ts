@@ -30,6 +30,8 @@ export const MAX_TOTAL_BLOCK_TEXT = 12_000;
 const MAX_FALLBACK_TEXT = 3000;
 /** Alerts listed one per line in a grouped message before "and N more". */
 const MAX_LISTED = 20;
+/** Characters per listed alert line. */
+const MAX_LINE = 300;
 
 const TRUNCATED = '… (truncated by vigil)';
 
@@ -129,14 +131,22 @@ export function renderSlack(n: Notification): SlackPayload {
   blocks.push({ type: 'section', fields: fields.map((f) => mrkdwn(f, MAX_FIELD_TEXT)) });
   blocks.push(section(`*Evidence*\n${escapeMrkdwn(a.evidence.summary)}`));
   if (count > 1) {
-    const lines = n.alerts
-      .slice(0, MAX_LISTED)
-      .map(
-        (x) =>
-          `• ${x.time} · ${x.severity} · ${escapeMrkdwn(x.title)} (${x.count} event${x.count === 1 ? '' : 's'})`,
+    // List what fits, each line cut short, and always say how many are left out.
+    const lines: string[] = [];
+    let used = 0;
+    for (const x of n.alerts) {
+      const line = truncate(
+        `• ${x.time} · ${x.severity} · ${escapeMrkdwn(x.title)} (${x.count} event${x.count === 1 ? '' : 's'})`,
+        MAX_LINE,
       );
-    if (count > MAX_LISTED)
-      lines.push(`… and ${count - MAX_LISTED} more: \`vigil alerts --detector ${escapeMrkdwn(a.detector)}\``);
+      if (lines.length === MAX_LISTED || used + line.length + 1 > MAX_SECTION_TEXT - 300) break;
+      lines.push(line);
+      used += line.length + 1;
+    }
+    if (count > lines.length)
+      lines.push(
+        `… and ${count - lines.length} more: \`vigil alerts --detector ${escapeMrkdwn(a.detector)}\``,
+      );
     blocks.push(section(`*Alerts in this ${n.kind === 'digest' ? 'digest' : 'group'}*\n${lines.join('\n')}`));
   }
   blocks.push(section(`*Runbook*\n${escapeMrkdwn(a.runbook)}`));
