@@ -196,8 +196,8 @@ export function secretResource(
   const arn = parseArn(secretId);
   if (arn && arn.service === 'secretsmanager' && arn.resource.startsWith('secret:')) {
     let name = arn.resource.slice('secret:'.length);
-    const full = knownFullArns.includes(secretId) || SECRET_SUFFIX.test(name);
-    if (full) name = name.replace(SECRET_SUFFIX, '');
+    if (knownFullArns.includes(secretId)) name = name.replace(/-[A-Za-z0-9]{6}$/, '');
+    else name = name.replace(SECRET_SUFFIX, '');
     return {
       id: `arn:${arn.partition}:secretsmanager:${arn.region}:${arn.account}:secret:${name}`,
       type: 'secret',

@@ -199,6 +199,10 @@ function param(rec: CloudTrailRecord, ...keys: string[]): unknown {
 /** The resources a record touches, in the order the caller named them (one event each). */
 function resourcesOf(rec: CloudTrailRecord, service: string, region: string | null, account: string | null) {
   const fullArns = (rec.resources ?? []).map((r) => r.ARN).filter((a): a is string => Boolean(a));
+  // A response's ARN is always the complete one (CreateSecret, PutSecretValue, DeleteSecret, ...).
+  const resp = rec.responseElements as { arn?: unknown; aRN?: unknown } | null | undefined;
+  const respArn = resp?.arn ?? resp?.aRN;
+  if (typeof respArn === 'string') fullArns.push(respArn);
   const out: Resource[] = [];
   if (service === 'secretsmanager') {
     const ids = strings(param(rec, 'secretIdList', 'secretId', 'SecretId', 'name', 'Name', 'secretArn'));

@@ -103,7 +103,10 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
     const fields = splitCsvRecord(text);
     const position = `line ${rowStart}`;
     if (fields.length !== header.length)
-      return { error: `csv row has ${fields.length} fields, header has ${header.length}`, position };
+      return {
+        error: `csv: wrong number of fields: ${fields.length}, header has ${header.length}`,
+        position,
+      };
     const value: Record<string, string> = {};
     for (let i = 0; i < header.length; i++) value[header[i]!] = fields[i]!;
     return { value, position };
@@ -210,7 +213,7 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
   }
   if (mode === 'csv' && row !== '') {
     // A quoted field never closed: the file ends inside it.
-    yield { error: 'csv row ends inside a quoted field', position: `line ${rowStart}` };
+    yield { error: 'csv: file ends inside a quoted field', position: `line ${rowStart}` };
   }
   if (mode === 'document') {
     if (docChars > MAX_DOCUMENT_CHARS) {

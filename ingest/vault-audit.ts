@@ -98,6 +98,11 @@ function resourceOf(e: VaultEntry, namespace: string): { resource: Resource; kvO
       rest = m[2]!;
     }
   }
+  if (mountType === 'transit') {
+    // transit/encrypt/KEY, transit/decrypt/KEY, transit/keys/KEY/rotate: the key is the resource.
+    const m = /^[a-z-]+\/([^/]+)/.exec(rest);
+    if (m) rest = m[1]!;
+  }
   const name = `${mount}${rest}`.replace(/\/$/, '');
   const ns = namespace === 'root' ? '' : `${namespace.replace(/\/$/, '')}/`;
   const type: Resource['type'] =

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, run } from './helpers.js';
+
+describe('azure-activity', () => {
+  it('reads the diagnostic export: vault delete and purge by a user; Start entries and other providers skipped', async () => {
+    const r = await run(fixture('azure-activity', 'diagnostic-export.json'));
+    expect(r.quarantine).toEqual([]);
+    expect(r.events.map((e) => [e.operation, e.action, e.resource?.id, e.principal.name])).toEqual([
+      ['MICROSOFT.KEYVAULT/VAULTS/DELETE', 'delete', 'azure:keyvault:contoso-pay-kv', 'dana@contoso.com'],
+      [
+        'Microsoft.KeyVault/locations/deletedVaults/purge/action',
+        'delete',
+        'azure:keyvault:contoso-pay-kv',
+        'dana@contoso.com',
+      ],
+    ]);
+    expect(r.events[0]!.time).toBe('2024-05-02T08:00:00.440Z');
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({
+      'azure activity: operation not finished': 1,
+      'other azure operation: Microsoft.Compute': 1,
+    });
+  });
+
+  it('reads the REST form: access policy change by an application; a Forbidden write is denied', async () => {
+    const r = await run(fixture('azure-activity', 'activity-log-list.json'));
+    expect(r.events[0]).toMatchObject({
+      action: 'policy',
+      outcome: 'success',
+      principal: { id: 'azure:app:33334444-0000-4000-8000-00000000ee01', type: 'application' },
+      resource: { id: 'azure:keyvault:contoso-pay-kv' },
+      source: { ip: '20.40.60.80' },
+      id: 'azure:activity:e1e1e1e1-0000-4000-8000-000000000001',
+    });
+    expect(r.events[1]).toMatchObject({
+      outcome: 'denied',
+      errorCode: 'Forbidden',
+      principal: { id: 'azure:user:99990000-0000-4000-8000-00000000ff01', name: 'mallory@contoso.com' },
+    });
+  });
+
+  it('gives a user the same principal id in the Activity Log as in AuditEvent', async () => {
+    const act = await run(fixture('azure-activity', 'diagnostic-export.json'));
+    const audit = await run(fixture('keyvault', 'PT1H.json'));
+    const dana = audit.events.find((e) => e.principal.name === 'dana@contoso.com')!;
+    expect(act.events[0]!.principal.id).toBe(dana.principal.id);
+  });
+});

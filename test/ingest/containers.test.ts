@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { CONTAINERS } from '../../ingest/containers.js';
+import { fixture, run } from './helpers.js';
+
+const DB = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/orders/db';
+const API = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/orders/api-key';
+
+describe('containers', () => {
+  it('have unique ids', () => {
+    expect(new Set(CONTAINERS.map((c) => c.id)).size).toBe(CONTAINERS.length);
+  });
+
+  it('reads lookup-events output: CloudTrailEvent strings; an entry without one is quarantined', async () => {
+    const r = await run(fixture('containers', 'lookup-events.json'));
+    expect(r.events.map((e) => e.resource?.id)).toEqual([DB]);
+    expect(r.quarantine.map((q) => [q.position, q.reason])).toEqual([
+      ['line 1 Events[1]', 'cloudtrail-lookup-events: CloudTrailEvent is missing'],
+    ]);
+  });
+
+  for (const name of [
+    'cwlogs-subscription-gzip.json',
+    'cwlogs-subscription-zlib.json',
+    'cwlogs-decoded.json',
+    'kinesis.json',
+  ]) {
+    it(`reads a CloudWatch Logs subscription payload (${name}): records kept, plain text skipped, a damaged record quarantined`, async () => {
+      const r = await run(fixture('containers', name));
+      expect(r.events.map((e) => e.resource?.id)).toEqual([DB, API]);
+      expect(r.events[0]!.principal.id).toBe('arn:aws:iam::111122223333:role/orders-api');
+      expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'log message is not JSON': 1 });
+      expect(r.quarantine).toHaveLength(1);
+      expect(r.quarantine[0]!.position).toMatch(/logEvents\[3\]$/);
+      expect(r.quarantine[0]!.reason).toBe('cloudwatch-logs-subscription: log message is not valid JSON');
+    });
+  }
+
+  it('skips CONTROL_MESSAGE payloads', async () => {
+    const r = await run(fixture('containers', 'cwlogs-control.json'));
+    expect(r.events).toEqual([]);
+    expect(r.quarantine).toEqual([]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'cloudwatch logs control message': 1 });
+  });
+
+  it('reads filter-log-events output', async () => {
+    const r = await run(fixture('containers', 'filter-log-events.json'));
+    expect(r.events.map((e) => e.resource?.id)).toEqual([DB, API]);
+  });
+
+  it('reads EventBridge events whose detail lacks eventSource and userIdentity; other detail-types are skipped', async () => {
+    const r = await run(fixture('containers', 'eventbridge.json'));
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({
+      service: 'secretsmanager',
+      operation: 'GetSecretValue',
+      account: '111122223333',
+      resource: { id: API },
+      principal: { type: 'unknown' },
+    });
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({
+      'eventbridge: other detail-type: KMS CMK Rotation': 1,
+    });
+  });
+
+  it('gives a record the same id whichever container it came in', async () => {
+    const direct = await run(fixture('containers', 'filter-log-events.json'));
+    const kinesis = await run(fixture('containers', 'kinesis.json'));
+    expect(kinesis.events.map((e) => e.id)).toEqual(direct.events.map((e) => e.id));
+  });
+});
