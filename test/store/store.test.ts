@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +55,24 @@ describe('Store', () => {
     expect(first.map((e) => e.id)).toEqual(['a', 'b']);
     expect(second.map((e) => e.id)).toEqual(['c']);
     expect(s.countEvents()).toBe(3);
+    s.close();
+  });
+
+  it('keeps two different events whose keys collide (same second, same 32-bit hash prefix)', () => {
+    // Birthday search for two ids whose SHA-1 share their first 4 bytes: about 2^16 tries.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const id = `evt-${i}`;
+      const k = createHash('sha1').update(id).digest().readUInt32BE(0);
+      const other = seen.get(k);
+      if (other) pair = [other, id];
+      seen.set(k, id);
+    }
+    const s = Store.open(join(tempDir(), 'v.db'));
+    const fresh = s.transaction(() => s.insertEvents([event(pair[0]), event(pair[1]), event(pair[0])]));
+    expect(fresh.map((e) => e.id)).toEqual(pair);
+    expect(s.countEvents()).toBe(2);
     s.close();
   });
 
