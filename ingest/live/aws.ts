@@ -24,8 +24,11 @@ export const WindowOptions = {
   overlap: Duration('PT15M'),
   /** On a first start (no checkpoint), read back this far. */
   initialLookback: Duration('P1D'),
-  /** Windows are read oldest first in slices of this size; the checkpoint advances after each. */
-  slice: Duration('PT1H'),
+  /**
+   * Long windows (a first start, a backfill, a long outage) are read oldest first in slices of this size;
+   * the checkpoint advances after each. Every slice costs at least one request of the budget.
+   */
+  slice: Duration('P1D'),
   /** Override the service endpoint (a VPC endpoint, a local test server). AWS_ENDPOINT_URL_* also work. */
   endpoint: z.url().optional(),
 };
