@@ -66,6 +66,10 @@ export interface SecretProfile {
   vol: Series;
   /** Last create, write, rotation or restore of the secret: new readers often follow. */
   changed: number | null;
+  /** Roles or permission sets (`principal.via`) its readers acted through, capped: a person's peers. */
+  vias?: string[];
+  /** Reads per principal in the current hour (capped): who a flood on this secret comes from. */
+  hr?: { h: number; by: Record<string, number> };
 }
 
 export interface PairProfile {
@@ -293,7 +297,14 @@ export function learn(state: StateStore, e: SecretAccessEvent, src: SourceInfo, 
     s.last = Math.max(s.last, t);
     s.reads += 1;
     if (!before.pair) s.readers += 1;
+    const via = e.principal.via;
+    if (via && !(s.vias ?? []).includes(via) && (s.vias?.length ?? 0) < 16) s.vias = [...(s.vias ?? []), via];
     seriesAdd(s.vol, t);
+    const hourIdx = Math.floor(t / HOUR);
+    if (!s.hr || s.hr.h !== hourIdx) s.hr = { h: hourIdx, by: {} };
+    const by = s.hr.by;
+    if (by[e.principal.id] !== undefined || Object.keys(by).length < 16)
+      by[e.principal.id] = (by[e.principal.id] ?? 0) + 1;
     state.set(NS.secret, r.id, s);
   }
   if (CHANGES.has(e.action) && e.outcome === 'success' && e.resource) {
@@ -308,6 +319,14 @@ const CHANGES = new Set(['create', 'write', 'rotate', 'restore']);
 
 function newSecret(t: number): SecretProfile {
   return { first: t, last: t, reads: 0, readers: 0, vol: newSeries(), changed: null };
+}
+
+/** The principal with the most reads of the secret in the hour of `t`, and its count. */
+export function topReader(s: SecretProfile, t: number): { id: string; reads: number } | null {
+  if (!s.hr || s.hr.h !== Math.floor(t / HOUR)) return null;
+  let best: { id: string; reads: number } | null = null;
+  for (const [id, n] of Object.entries(s.hr.by)) if (!best || n > best.reads) best = { id, reads: n };
+  return best;
 }
 
 /** Formats a number for evidence text: integers as is, others with one decimal. */

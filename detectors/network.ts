@@ -214,10 +214,14 @@ function prefix(ip: string): string {
 }
 
 /** Builds classifier options from the config file's `network` section (reads the ip-ranges copy once). */
-export function networkOptions(config: { awsIpRanges?: string | undefined; internal?: readonly string[] }): NetworkOptions {
+export function networkOptions(config: {
+  awsIpRanges?: string | undefined;
+  internal?: readonly string[];
+}): NetworkOptions {
   const internal = config.internal ?? [];
   internal.forEach((c, i) => {
-    if (!parseCidr(c)) throw new ConfigError(`network.internal.${i}`, `not a CIDR: "${c}" (e.g. 203.0.113.0/24)`);
+    if (!parseCidr(c))
+      throw new ConfigError(`network.internal.${i}`, `not a CIDR: "${c}" (e.g. 203.0.113.0/24)`);
   });
   return {
     internalCidrs: internal,

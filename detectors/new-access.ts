@@ -3,6 +3,7 @@ import { parseDuration } from '../core/duration.js';
 import { isSecretRead, type PrincipalType, type SecretAccessEvent, type Severity } from '../core/event.js';
 import { DAY, HOUR } from './baseline.js';
 import { defineDetector, type Finding } from './detector.js';
+import { isPerson } from './kinds.js';
 
 // A workload reading outside its usual set is worse than a person exploring: workloads are predictable.
 const SEVERITY_BY_TYPE: Partial<Record<PrincipalType, Severity>> = {
@@ -51,7 +52,9 @@ export const newAccess = defineDetector({
         let severity = SEVERITY_BY_TYPE[event.principal.type] ?? 'medium';
         const fresh =
           !secret || secret.reads === 0 || (secret.changed !== null && t - secret.changed < graceMs);
-        if (fresh) severity = 'low';
+        // People in the same permission set already read it: a colleague's secret, not a stranger's.
+        const peers = !!event.principal.via && (secret?.vias ?? []).includes(event.principal.via);
+        if (fresh || (peers && isPerson(event.principal.type))) severity = 'low';
         const days = Math.max(0, Math.round((t - p.first) / DAY));
         const readers = secret?.readers ?? 0;
         return [
@@ -67,7 +70,7 @@ export const newAccess = defineDetector({
                 `${p.secrets} other secret${p.secrets === 1 ? '' : 's'} (${p.reads} reads)` +
                 (fresh
                   ? '; the secret is new or just changed, so first readers are expected'
-                  : `; ${readers} other principal${readers === 1 ? '' : 's'} read this secret`),
+                  : `; ${readers} other principal${readers === 1 ? '' : 's'} read this secret${peers ? ', some through the same permission set' : ''}`),
               observed: {
                 secret: event.resource.id,
                 principalType: event.principal.type,

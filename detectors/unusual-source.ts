@@ -79,7 +79,13 @@ export const unusualSource = defineDetector({
             `a workload that only ran as ${Object.keys(p.clients).join('/')} was used by ${src.uaFamily} from a new network ${src.network}`,
           );
         }
-        if (newCountry) {
+        // Novelty means something only where history is concentrated: a CI role on a global runner pool
+        // already calls from many countries, and one more is not news unless the client changed too.
+        const knownCountries = Object.keys(p.countries).length;
+        // A principal on a shared address pool (CI runners, Lambda) has many networks: country novelty there
+        // needs a new client as well.
+        const pooled = Object.keys(p.networks).length >= 8;
+        if (newCountry && ((knownCountries <= 2 && !pooled) || (workload && newClient))) {
           severity ??= workload ? 'critical' : 'high';
           const known = Object.keys(p.countries);
           reasons.push(

@@ -10,8 +10,8 @@ const Config = z.strictObject({
   /** The principal's own history before its profile can say what is unusual. */
   minHistory: z.string().default('P7D'),
   /** Decayed reads in the profile before it is trusted. */
-  minReads: z.number().int().positive().default(50),
-  /** Fire when the hour (±1 h, on any day) holds less than this share of the principal's reads. */
+  minReads: z.number().int().positive().default(25),
+  /** Fire when the hour (±2 h, on any day) holds less than this share of the principal's reads. */
   maxShare: z.number().positive().max(1).default(0.01),
 });
 
@@ -42,10 +42,10 @@ export const unusualTime = defineDetector({
         if (total < config.minReads) return [];
         const h = hourOfWeek(t);
         const hour = h % 24;
-        // Mass at this hour of day (±1 h) on any day of the week: a Saturday at 10:00 is not odd for an office worker.
+        // Mass at this hour of day (±2 h: working hours have fuzzy edges) on any day of the week: a Saturday at 10:00 is not odd for an office worker.
         let near = 0;
         for (let d = 0; d < 7; d++) {
-          for (const dh of [-1, 0, 1]) near += how[d * 24 + ((hour + dh + 24) % 24)]!;
+          for (const dh of [-2, -1, 0, 1, 2]) near += how[d * 24 + ((hour + dh + 24) % 24)]!;
         }
         const share = near / total;
         if (share >= config.maxShare) return [];
@@ -63,7 +63,7 @@ export const unusualTime = defineDetector({
             evidence: {
               summary:
                 `${event.principal.name} read ${event.resource.name} at ${hourOfWeekLabel(h)}; ` +
-                `${fmt(share * 100)}% of its ${fmt(total)} (decayed) reads over ${days} days fall within an hour ` +
+                `${fmt(share * 100)}% of its ${fmt(total)} (decayed) reads over ${days} days fall within two hours ` +
                 `of ${String(hour).padStart(2, '0')}:00; its busiest hour is ${hourOfWeekLabel(peak)}`,
               observed: { hourOfWeek: hourOfWeekLabel(h), secret: event.resource.id, ip: event.source.ip },
               baseline: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { isSecretRead, type SecretAccessEvent } from '../core/event.js';
-import { DAY, fmt, robust, type Series, seriesNow, seriesSamples } from './baseline.js';
+import { DAY, fmt, robust, type Series, seriesNow, seriesSamples, topReader } from './baseline.js';
 import { defineDetector, type Finding } from './detector.js';
 import { isServicePrincipal } from './kinds.js';
 
@@ -15,6 +15,13 @@ const Config = z.strictObject({
   minRatio: z.number().positive().default(3),
   /** And at least this many reads in the hour. */
   minReads: z.number().int().positive().default(10),
+  /**
+   * And a Poisson tail probability below this at the expected rate: counts of rare events are noisy, and
+   * one chance in a million per entity-hour keeps a hundred entities under one false alert a year.
+   */
+  maxPValue: z.number().positive().max(1).default(1e-6),
+  /** And this multiple of the entity's usual busy hour (95th percentile of its non-zero hours, any time). */
+  busyRatio: z.number().positive().default(1.5),
   /** Also watch each secret's total reads (a flood spread over many principals). */
   perSecret: z.boolean().default(true),
 });
@@ -27,6 +34,7 @@ interface Score {
   expected: number;
   z: number;
   samples: number;
+  busy?: number;
 }
 
 /** Trimmed mean: drops the top 10% of samples, so one past incident does not raise the bar. */
@@ -51,20 +59,57 @@ function score(series: Series, t: number, since: number): Score {
   };
 }
 
-function spikes(s: Score, c: Config): boolean {
-  return (
-    s.samples >= 3 &&
-    s.observed >= c.minReads &&
-    s.z >= c.minZ &&
-    s.observed >= c.minRatio * Math.max(s.expected, 1)
-  );
+/** log P(X >= k) for X ~ Poisson(lambda), summed in log space. */
+export function poissonTailLog(k: number, lambda: number): number {
+  if (k <= 0) return 0;
+  const l = Math.max(lambda, 1e-9);
+  let term = -l + k * Math.log(l) - logFactorial(k);
+  let sum = term;
+  for (let i = k + 1; i < k + 1000; i++) {
+    term += Math.log(l) - Math.log(i);
+    sum = Math.max(sum, term) + Math.log1p(Math.exp(-Math.abs(sum - term)));
+    if (term < sum - 40) break;
+  }
+  return sum;
+}
+
+function logFactorial(n: number): number {
+  let s = 0;
+  for (let i = 2; i <= n; i++) s += Math.log(i);
+  return s;
+}
+
+/** The entity's usual busy hour: 95th percentile of its non-zero hourly counts over the ring. */
+export function busyHour(series: Series, t: number): number {
+  const today = Math.floor(t / DAY);
+  const xs: number[] = [];
+  series.d.forEach((day, slot) => {
+    if (day < 0 || day >= today) return;
+    for (let h = 0; h < 24; h++) {
+      const c = series.c[slot * 24 + h]!;
+      if (c > 0) xs.push(c);
+    }
+  });
+  if (xs.length === 0) return 0;
+  xs.sort((a, b) => a - b);
+  return xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
+}
+
+function spikes(s: Score, series: Series, t: number, c: Config): boolean {
+  if (s.samples < 3 || s.observed < c.minReads || s.z < c.minZ) return false;
+  if (s.observed < c.minRatio * Math.max(s.expected, 1)) return false;
+  // Counts are at least Poisson-noisy; the rate is the larger of the expected and median + MAD.
+  const lambda = Math.max(s.expected, s.median + s.mad, 0.5);
+  if (poissonTailLog(s.observed, lambda) > Math.log(c.maxPValue)) return false;
+  s.busy = busyHour(series, t);
+  return s.observed >= c.busyRatio * s.busy;
 }
 
 function describe(s: Score, hour: number): string {
   return (
     `${s.observed} reads in the hour from ${String(hour).padStart(2, '0')}:00 UTC; ` +
     `usual for this hour on like days is ${fmt(s.expected)} (median ${fmt(s.median)} ± ${fmt(s.mad)}, ${s.samples} days); ` +
-    `robust z ${fmt(s.z)}`
+    `robust z ${fmt(s.z)}; its usual busy hour is ${fmt(s.busy ?? 0)}`
   );
 }
 
@@ -93,7 +138,7 @@ export const volumeSpike = defineDetector({
         const out: Finding[] = [];
         if (p && p.firstRead !== null && t - p.firstRead >= historyMs) {
           const s = score(p.vol, t, p.firstRead);
-          if (spikes(s, config)) {
+          if (spikes(s, p.vol, t, config)) {
             principalSpiked = true;
             out.push({
               severity: s.observed >= 10 * Math.max(s.expected, 1) ? 'high' : 'medium',
@@ -110,7 +155,13 @@ export const volumeSpike = defineDetector({
                   mad: Number(s.mad.toFixed(2)),
                   days: s.samples,
                 },
-                threshold: { minZ: config.minZ, minRatio: config.minRatio, minReads: config.minReads },
+                threshold: {
+                  minZ: config.minZ,
+                  minRatio: config.minRatio,
+                  minReads: config.minReads,
+                  maxPValue: config.maxPValue,
+                  busyRatio: config.busyRatio,
+                },
               },
             });
           }
@@ -124,7 +175,10 @@ export const volumeSpike = defineDetector({
           t - secret.first >= historyMs
         ) {
           const s = score(secret.vol, t, secret.first);
-          if (spikes(s, config)) {
+          // One principal behind most of the flood: that principal's own baseline judges it, not this one.
+          const top = topReader(secret, t);
+          const spread = !top || top.reads < s.observed / 2;
+          if (spread && spikes(s, secret.vol, t, config)) {
             out.push({
               severity: 'medium',
               title: `${event.resource.name}: ${s.observed} reads in an hour, usually ${fmt(s.expected)}`,
@@ -141,7 +195,13 @@ export const volumeSpike = defineDetector({
                   mad: Number(s.mad.toFixed(2)),
                   days: s.samples,
                 },
-                threshold: { minZ: config.minZ, minRatio: config.minRatio, minReads: config.minReads },
+                threshold: {
+                  minZ: config.minZ,
+                  minRatio: config.minRatio,
+                  minReads: config.minReads,
+                  maxPValue: config.maxPValue,
+                  busyRatio: config.busyRatio,
+                },
               },
             });
           }

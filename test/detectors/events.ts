@@ -10,11 +10,20 @@ export const ACCT = '111111111111';
 export const T0 = Date.parse('2026-03-02T00:00:00Z'); // a Monday
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
-export const LAMBDA_UA = 'aws-sdk-js/3.616.0 ua/2.0 os/linux lang/js md/nodejs#20.15.1 api/secrets-manager#3.616.0 exec-env/AWS_Lambda_nodejs20.x';
-export const CLI_UA = 'aws-cli/2.17.5 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9 command/secretsmanager.get-secret-value';
+export const LAMBDA_UA =
+  'aws-sdk-js/3.616.0 ua/2.0 os/linux lang/js md/nodejs#20.15.1 api/secrets-manager#3.616.0 exec-env/AWS_Lambda_nodejs20.x';
+export const CLI_UA =
+  'aws-cli/2.17.5 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9 command/secretsmanager.get-secret-value';
 
 export function role(name: string, account = ACCT): Principal {
-  return { id: `arn:aws:iam::${account}:role/${name}`, type: 'role', name, account, via: null, session: `${name}-session` };
+  return {
+    id: `arn:aws:iam::${account}:role/${name}`,
+    type: 'role',
+    name,
+    account,
+    via: null,
+    session: `${name}-session`,
+  };
 }
 
 export function person(email: string, account = ACCT): Principal {
@@ -30,7 +39,13 @@ export function person(email: string, account = ACCT): Principal {
 }
 
 export function secret(name: string, account = ACCT): Resource {
-  return { id: `arn:aws:secretsmanager:us-east-1:${account}:secret:${name}`, type: 'secret', name, account, region: 'us-east-1' };
+  return {
+    id: `arn:aws:secretsmanager:us-east-1:${account}:secret:${name}`,
+    type: 'secret',
+    name,
+    account,
+    region: 'us-east-1',
+  };
 }
 
 let seq = 0;
@@ -80,7 +95,16 @@ export function ev(i: EventInit): SecretAccessEvent {
 /** `perHour` reads per hour in the given UTC hours, every day for `days` days from `start`. */
 export function habit(
   p: Principal,
-  opts: { start?: number; days: number; hours: number[]; perHour: number; secrets: Resource[]; weekdaysOnly?: boolean; ip?: string; ua?: string },
+  opts: {
+    start?: number;
+    days: number;
+    hours: number[];
+    perHour: number;
+    secrets: Resource[];
+    weekdaysOnly?: boolean;
+    ip?: string;
+    ua?: string;
+  },
 ): SecretAccessEvent[] {
   const out: SecretAccessEvent[] = [];
   const start = opts.start ?? T0;
@@ -121,7 +145,9 @@ export function run(
   const detectors = ids === 'all' ? DETECTORS : (typeof ids === 'string' ? [ids] : ids).map(detector);
   const engine = new DetectionEngine({ detectors, config, network: { internalCidrs: [] } });
   const state = new MemoryState();
-  const sorted = [...events].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
+  const sorted = [...events].sort((a, b) =>
+    a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1,
+  );
   const ctx: RunContext = { state, firstEventTime: Date.parse(sorted[0]!.time) };
   const findings = new Map<string, ReturnType<DetectionEngine['evaluate']>>();
   for (const e of sorted) {

@@ -1,0 +1,399 @@
+/**
+ * `npm run bench [-- --records N] [--kv N] [--keep]`: generates CloudTrail records (as S3 `.json.gz` files
+ * of 100 records and as one NDJSON file) and Key Vault AuditEvent records (PT1H.json JSON Lines) in a temp
+ * directory, then measures, each phase in its own child process so that peak RSS is its own:
+ * - raw: gunzip + JSON.parse of the same bytes (the ceiling for any reader);
+ * - normalize: normalizeInputs over the files (reader, containers, sources);
+ * - ingest: `vigil ingest` into a fresh SQLite file (normalize, detect, store);
+ * - jq: `jq -c select(...)` over the NDJSON, when jq is installed.
+ * Prints records/s, peak RSS and the ratio to raw. Also runs normalize over a tenth of the NDJSON to show
+ * whether peak memory grows with input size.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PER_FILE = 100;
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string' },
+    kv: { type: 'string' },
+    keep: { type: 'boolean' },
+    phase: { type: 'string' },
+    input: { type: 'string' },
+    kind: { type: 'string' },
+    'no-ingest': { type: 'boolean' },
+  },
+});
+
+// ---------- phases (run in a child process) ----------
+
+interface PhaseResult {
+  records: number;
+  ms: number;
+  maxRssMb: number;
+}
+
+async function rawPhase(input: string, kind: string): Promise<number> {
+  let n = 0;
+  if (kind === 'gz') {
+    for (const f of readdirSync(input).sort()) {
+      const doc = JSON.parse(gunzipSync(readFileSync(join(input, f))).toString('utf8')) as {
+        Records: unknown[];
+      };
+      n += doc.Records.length;
+    }
+    return n;
+  }
+  let carry = '';
+  for await (const chunk of createReadStream(input, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = carry + (chunk as string);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      if (nl > start) {
+        JSON.parse(text.slice(start, nl));
+        n++;
+      }
+      start = nl + 1;
+    }
+    carry = text.slice(start);
+  }
+  if (carry.trim()) {
+    JSON.parse(carry);
+    n++;
+  }
+  return n;
+}
+
+async function normalizePhase(input: string): Promise<number> {
+  const { IngestStats, normalizeInputs } = await import('../ingest/pipeline.js');
+  const stats = new IngestStats();
+  for await (const _ of normalizeInputs([input], stats)) {
+    // consume
+  }
+  if (stats.quarantinedTotal > 0)
+    throw new Error(`bench data quarantined: ${JSON.stringify(stats.toJSON())}`);
+  return stats.records;
+}
+
+async function runPhase(): Promise<void> {
+  const input = values.input!;
+  const t0 = performance.now();
+  const records =
+    values.phase === 'raw' ? await rawPhase(input, values.kind ?? 'ndjson') : await normalizePhase(input);
+  const ms = performance.now() - t0;
+  const result: PhaseResult = { records, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function child(phase: string, input: string, kind: string): PhaseResult {
+  const out = execFileSync(
+    process.execPath,
+    [
+      join(REPO, 'bin/run-ts.mjs'),
+      join(REPO, 'bench/bench.ts'),
+      '--phase',
+      phase,
+      '--input',
+      input,
+      '--kind',
+      kind,
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as PhaseResult;
+}
+
+/** A command under /usr/bin/time: wall time and peak RSS of the whole process tree's largest process. */
+function timed(cmd: string, args: string[], records: number, stdoutFile?: string): PhaseResult | string {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', cmd, ...args], {
+    encoding: 'utf8',
+    cwd: REPO,
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', stdoutFile ? 'ignore' : 'pipe', 'pipe'],
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) return `exit ${r.status}: ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`;
+  const kb = Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
+  return { records, ms, maxRssMb: kb / 1024 };
+}
+
+// ---------- data ----------
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const ACCOUNT = '111122223333';
+const REGIONS = ['us-east-1', 'eu-west-1'];
+const ROLES = Array.from({ length: 40 }, (_, i) => `svc-${i}`);
+const SECRETS = Array.from({ length: 300 }, (_, i) => `prod/app-${i % 60}/secret-${i}`);
+
+function cloudTrailRecord(i: number, r: () => number): Record<string, unknown> {
+  const region = REGIONS[i % 2]!;
+  const role = ROLES[Math.floor(r() * ROLES.length)]!;
+  const session = `${role}-${Math.floor(r() * 1e9)}`;
+  const secret = SECRETS[Math.floor(r() * SECRETS.length)]!;
+  const time = new Date(Date.UTC(2024, 4, 1) + i * 250).toISOString().replace('.000Z', 'Z');
+  const kind = i % 10;
+  const userIdentity = {
+    type: 'AssumedRole',
+    principalId: `AROAEXAMPLE${role.length}:${session}`,
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+    accountId: ACCOUNT,
+    accessKeyId: `ASIA${String(i).padStart(16, '0')}`,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLE',
+        arn: `arn:aws:iam::${ACCOUNT}:role/${role}`,
+        accountId: ACCOUNT,
+        userName: role,
+      },
+      attributes: { creationDate: time, mfaAuthenticated: 'false' },
+    },
+  };
+  const base = {
+    eventVersion: '1.09',
+    userIdentity,
+    eventTime: time,
+    awsRegion: region,
+    sourceIPAddress: `10.0.${i % 250}.${(i >> 8) % 250}`,
+    userAgent:
+      'aws-sdk-java/2.25.10 Linux/5.10 OpenJDK_64-Bit_Server_VM/17.0.10 Java/17.0.10 vendor/Amazon.com_Inc.',
+    responseElements: null,
+    requestID: `req-${i}`,
+    eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    readOnly: true,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ACCOUNT,
+    eventCategory: 'Management',
+    tlsDetails: {
+      tlsVersion: 'TLSv1.3',
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      clientProvidedHostHeader: `secretsmanager.${region}.amazonaws.com`,
+    },
+  };
+  if (kind < 6) {
+    const id = i % 3 === 0 ? `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${secret}-Ab12Cd` : secret;
+    return {
+      ...base,
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventName: 'GetSecretValue',
+      requestParameters: { secretId: id },
+    };
+  }
+  if (kind < 8) {
+    return {
+      ...base,
+      eventSource: 'kms.amazonaws.com',
+      eventName: 'Decrypt',
+      userIdentity: { ...userIdentity, invokedBy: 'secretsmanager.amazonaws.com' },
+      sourceIPAddress: 'secretsmanager.amazonaws.com',
+      requestParameters: {
+        encryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        encryptionContext: {
+          SecretARN: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${secret}-Ab12Cd`,
+          SecretVersionId: 'v1',
+        },
+      },
+      resources: [
+        {
+          accountId: ACCOUNT,
+          type: 'AWS::KMS::Key',
+          ARN: `arn:aws:kms:${region}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+        },
+      ],
+    };
+  }
+  if (kind < 9) {
+    return {
+      ...base,
+      eventSource: 'ssm.amazonaws.com',
+      eventName: 'GetParameter',
+      requestParameters: { name: `/${secret}`, withDecryption: true },
+    };
+  }
+  return {
+    ...base,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'DescribeInstances',
+    requestParameters: { maxResults: 100 },
+  };
+}
+
+function keyVaultRecord(i: number, r: () => number): Record<string, unknown> {
+  const secret = `secret-${Math.floor(r() * 200)}`;
+  return {
+    time: new Date(Date.UTC(2024, 4, 1) + i * 500).toISOString().replace('Z', '1234Z'),
+    category: 'AuditEvent',
+    operationName: i % 5 === 0 ? 'SecretList' : 'SecretGet',
+    resultType: 'Success',
+    correlationId: `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    callerIpAddress: `52.168.${i % 250}.${(i >> 8) % 250}`,
+    identity: {
+      claim: {
+        oid: `0000${i % 30}-0000-4000-8000-000000000000`,
+        appid: `1111${i % 30}-0000-4000-8000-000000000000`,
+        tid: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      },
+    },
+    properties: {
+      id: `https://contoso-kv.vault.azure.net/secrets/${secret}/4387e9f3d6e14c459867679a90fd0f79`,
+      clientInfo: 'FxVersion/4.8 azsdk-net-Security.KeyVault.Secrets/4.5.0',
+      httpStatusCode: 200,
+      requestUri: `https://contoso-kv.vault.azure.net/secrets/${secret}?api-version=7.4`,
+      isAccessPolicyMatch: true,
+    },
+    resourceId: '/SUBSCRIPTIONS/0F1E2D3C/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/CONTOSO-KV',
+    operationVersion: '7.4',
+    resultSignature: 'OK',
+    durationMs: '12',
+  };
+}
+
+async function writeLines(path: string, n: number, make: (i: number) => string): Promise<void> {
+  const out = createWriteStream(path);
+  let buf = '';
+  for (let i = 0; i < n; i++) {
+    buf += `${make(i)}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+async function generate(dir: string, records: number, kv: number) {
+  const s3 = join(dir, 's3');
+  mkdirSync(s3);
+  let r = rng(1);
+  for (let f = 0; f * PER_FILE < records; f++) {
+    const list = [];
+    for (let i = f * PER_FILE; i < Math.min(records, (f + 1) * PER_FILE); i++)
+      list.push(cloudTrailRecord(i, r));
+    const name = `${ACCOUNT}_CloudTrail_us-east-1_20240501T0000Z_${String(f).padStart(6, '0')}.json.gz`;
+    writeFileSync(join(s3, name), gzipSync(JSON.stringify({ Records: list })));
+  }
+  r = rng(1);
+  const ndjson = join(dir, 'cloudtrail.ndjson');
+  await writeLines(ndjson, records, (i) => JSON.stringify(cloudTrailRecord(i, r)));
+  const tenth = join(dir, 'cloudtrail-tenth.ndjson');
+  r = rng(1);
+  await writeLines(tenth, Math.ceil(records / 10), (i) => JSON.stringify(cloudTrailRecord(i, r)));
+  r = rng(2);
+  const kvFile = join(dir, 'PT1H.json');
+  await writeLines(kvFile, kv, (i) => JSON.stringify(keyVaultRecord(i, r)));
+  return { s3, ndjson, tenth, kvFile };
+}
+
+// ---------- report ----------
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const records = Number(values.records ?? 1_000_000);
+  const kv = Number(values.kv ?? Math.round(records / 5));
+  if (!(records > 0 && kv > 0)) throw new Error('--records and --kv must be positive numbers');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  try {
+    process.stderr.write(
+      `generating ${fmt(records)} CloudTrail records and ${fmt(kv)} Key Vault records in ${dir} ...\n`,
+    );
+    const data = await generate(dir, records, kv);
+    const size = (p: string) =>
+      statSync(p).isDirectory()
+        ? readdirSync(p).reduce((a, f) => a + statSync(join(p, f)).size, 0)
+        : statSync(p).size;
+    const sets = [
+      {
+        name: `CloudTrail S3 .json.gz (${fmt(Math.ceil(records / PER_FILE))} files)`,
+        path: data.s3,
+        kind: 'gz',
+      },
+      { name: 'CloudTrail NDJSON', path: data.ndjson, kind: 'ndjson' },
+      { name: 'Key Vault PT1H.json', path: data.kvFile, kind: 'ndjson' },
+    ];
+    const jq = spawnSync('jq', ['--version']).status === 0;
+    const rows: string[][] = [['input', 'phase', 'records/s', 'peak RSS MB', 'vs raw']];
+    for (const set of sets) {
+      process.stderr.write(`${set.name}: ${(size(set.path) / 1e6).toFixed(0)} MB on disk\n`);
+      const raw = child('raw', set.path, set.kind);
+      const norm = child('normalize', set.path, set.kind);
+      const rate = (p: PhaseResult) => (p.records / p.ms) * 1000;
+      const row = (phase: string, p: PhaseResult | string) =>
+        typeof p === 'string'
+          ? [set.name, phase, p, '', '']
+          : [
+              set.name,
+              phase,
+              fmt(rate(p)),
+              p.maxRssMb.toFixed(0),
+              `${((rate(p) / rate(raw)) * 100).toFixed(0)} %`,
+            ];
+      rows.push(row('raw gunzip+JSON.parse', raw), row('normalize', norm));
+      if (!values['no-ingest']) {
+        const db = join(dir, `ingest-${rows.length}.db`);
+        const ingest = timed(
+          process.execPath,
+          [join(REPO, 'bin/vigil.mjs'), 'ingest', set.path, '--db', db, '--quiet'],
+          norm.records,
+        );
+        rows.push(row('ingest (normalize+detect+store)', ingest));
+      }
+      if (jq && set.kind === 'ndjson' && set.path === data.ndjson) {
+        const j = timed(
+          'jq',
+          ['-c', 'select(.eventSource == "secretsmanager.amazonaws.com")', set.path],
+          raw.records,
+          '/dev/null',
+        );
+        rows.push(row('jq select', j));
+      }
+    }
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+    for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}\n`);
+
+    const small = child('normalize', data.tenth, 'ndjson');
+    const big = child('normalize', data.ndjson, 'ndjson');
+    process.stdout.write(
+      `\npeak memory vs input size (normalize, NDJSON): ${fmt(small.records)} records -> ${small.maxRssMb.toFixed(0)} MB, ` +
+        `${fmt(big.records)} records -> ${big.maxRssMb.toFixed(0)} MB ` +
+        `(x${(big.maxRssMb / small.maxRssMb).toFixed(2)} memory for x${(big.records / small.records).toFixed(0)} input)\n`,
+    );
+    process.stdout.write(
+      'one core does the reading, parsing and normalizing; gunzip of .gz inputs runs on the libuv thread pool (the second core).\n',
+    );
+  } finally {
+    if (values.keep) process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (values.phase) await runPhase();
+else await main();
