@@ -191,15 +191,13 @@ export class FakeLogs {
       const token = body.nextToken ? JSON.parse(String(body.nextToken)) : { o: 0, e: 0 };
       // A scan that finds nothing in a stretch: an empty page that still carries a token.
       if (token.e < this.emptyPages) {
-        return res
-          .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
-          .end(
-            JSON.stringify({
-              events: [],
-              searchedLogStreams: [],
-              nextToken: JSON.stringify({ o: token.o, e: token.e + 1 }),
-            }),
-          );
+        return res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
+          JSON.stringify({
+            events: [],
+            searchedLogStreams: [],
+            nextToken: JSON.stringify({ o: token.o, e: token.e + 1 }),
+          }),
+        );
       }
       const start = Number(body.startTime ?? 0);
       const end = Number(body.endTime ?? Number.POSITIVE_INFINITY);
@@ -238,7 +236,8 @@ export class FakeSlack {
       let alertId: string | null = null;
       try {
         const body = JSON.parse(text) as { text: string; blocks: unknown[] };
-        alertId = /alert `([^`]+)`/.exec(JSON.stringify(body.blocks))?.[1] ?? null;
+        // The context line ends with the first alert's id: `· alert \`<id>\``.
+        alertId = [...JSON.stringify(body.blocks).matchAll(/· alert `([^`]+)`/g)].at(-1)?.[1] ?? null;
         this.messages.push({ alertId, text: body.text, at: Date.now() });
       } catch {
         return res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
