@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { SINK_TYPES } from '../alerts/registry.js';
+import { compileRouting, type Routing } from '../alerts/routing.js';
+import { createSinks, withZeroConfig } from '../alerts/setup.js';
 import type { Sink } from '../alerts/sink.js';
-import { ConfigError } from '../core/errors.js';
+import type { Alert } from '../core/alert.js';
 import { DetectionEngine } from '../detectors/engine.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { IngestStats } from '../ingest/pipeline.js';
@@ -38,26 +39,25 @@ export function buildEngine(config: RootConfig, db: string): DetectionEngine {
   return new DetectionEngine({ detectors: DETECTORS, config: config.detectors, dbPath: db });
 }
 
-/** Sinks from the config file, each checked against its type's schema. */
-export function configuredSinks(config: RootConfig, io: Io): Map<string, Sink> {
-  const sinks = new Map<string, Sink>();
-  for (const [name, raw] of Object.entries(config.alerts.sinks)) {
-    const type = SINK_TYPES.find((t) => t.type === raw.type);
-    if (!type) {
-      throw new ConfigError(
-        `alerts.sinks.${name}.type`,
-        `unknown sink type "${raw.type}" (one of: ${SINK_TYPES.map((t) => t.type).join(', ')})`,
-      );
-    }
-    const { type: _t, ...rest } = raw;
-    const parsed = type.config.safeParse(rest);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError(`alerts.sinks.${name}.${issue.path.join('.')}`.replace(/\.$/, ''), issue.message);
-    }
-    sinks.set(name, type.create(name, parsed.data, { clock: io.clock, stdout: io.stdout, env: io.env }));
-  }
-  return sinks;
+export interface Alerting {
+  readonly sinks: Map<string, Sink>;
+  readonly routing: Routing;
+}
+
+/**
+ * Sinks and routes from the config file, plus zero configuration (`VIGIL_SLACK_WEBHOOK_URL`,
+ * `VIGIL_SNS_TOPIC_ARN`). Each sink is checked against its type's schema; secrets stay references.
+ */
+export function alerting(config: RootConfig, io: Io): Alerting {
+  const alertsConfig = withZeroConfig(config.alerts, io.env);
+  const sinks = createSinks(alertsConfig, { clock: io.clock, stdout: io.stdout, env: io.env });
+  return { sinks, routing: compileRouting(alertsConfig) };
+}
+
+/** The runner's routing function for a set of sinks: routes from the config, every alert to the others. */
+export function routeWith(a: Alerting): (alert: Alert) => string[] {
+  const names = () => [...a.sinks.keys()];
+  return (alert) => a.routing.sinksFor(alert, names());
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -97,4 +97,9 @@ export function summaryLines(s: IngestSummary, db: string): string[] {
   if (parts.length || failed.length || dead.length)
     lines.push(`delivered: ${[...parts, ...failed, ...dead].join(', ')}`);
   return lines;
+}
+
+/** Sinks alone, for callers that route every alert to every sink. Prefer `alerting`. */
+export function configuredSinks(config: RootConfig, io: Io): Map<string, Sink> {
+  return alerting(config, io).sinks;
 }

@@ -1,4 +1,5 @@
 import { type DispatchReport, dispatchDue } from '../alerts/dispatch.js';
+import type { Routing } from '../alerts/routing.js';
 import type { Sink } from '../alerts/sink.js';
 import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
@@ -11,7 +12,9 @@ import {
   normalizeInputs,
   type QuarantineEntry,
 } from '../ingest/pipeline.js';
+import { openDeliveries } from '../store/deliveries.js';
 import type { Store } from '../store/store.js';
+import { type Batch, normalizeInWorker } from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
@@ -25,12 +28,17 @@ export interface IngestSummary {
   delivery: DispatchReport;
 }
 
-export interface RunIngestOptions extends NormalizeOptions {
+export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
+  /** 2 (default): normalize on a worker thread while this one stores and detects; 1: all on this thread. */
+  readonly threads?: number;
+  readonly onFile?: (name: string, index: number) => void;
   readonly store: Store;
   readonly engine: DetectionEngine;
   readonly sinks: ReadonlyMap<string, Sink>;
   /** Which sinks an alert goes to; by default every sink. */
   readonly route?: (alert: Alert) => readonly string[];
+  /** Routes' grouping, repeat intervals and digests for delivery. */
+  readonly routing?: Routing;
   readonly clock: Clock;
   readonly signal?: AbortSignal;
 }
@@ -87,7 +95,28 @@ export function commitBatch(
   }
 }
 
-/** ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`. */
+/** Normalized items grouped into batches, on this thread (stdin, tests, or when asked to). */
+async function* inlineBatches(
+  paths: readonly string[],
+  stats: IngestStats,
+  opts: NormalizeOptions,
+): AsyncGenerator<Batch> {
+  let batch: Batch = { events: [], quarantine: [] };
+  for await (const item of normalizeInputs(paths, stats, opts) as AsyncGenerator<IngestItem>) {
+    if (item.kind === 'event') batch.events.push(item.event);
+    else batch.quarantine.push(item.entry);
+    if (batch.events.length + batch.quarantine.length >= BATCH) {
+      yield batch;
+      batch = { events: [], quarantine: [] };
+    }
+  }
+  yield batch;
+}
+
+/**
+ * ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`.
+ * Reading and normalizing run on a worker thread (the second core) while this thread stores and detects.
+ */
 export async function runIngest(paths: readonly string[], opts: RunIngestOptions): Promise<IngestSummary> {
   const stats = new IngestStats();
   const summary: IngestSummary = {
@@ -98,22 +127,17 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     updatedAlerts: 0,
     delivery: { delivered: {}, failed: {}, dead: {} },
   };
-  let events: SecretAccessEvent[] = [];
-  let quarantine: QuarantineEntry[] = [];
-  const flush = () => {
-    commitBatch(opts, events, quarantine, summary);
-    events = [];
-    quarantine = [];
-  };
-  for await (const item of normalizeInputs(paths, stats, opts) as AsyncGenerator<IngestItem>) {
-    if (item.kind === 'event') events.push(item.event);
-    else quarantine.push(item.entry);
-    if (events.length >= BATCH || quarantine.length >= BATCH) flush();
+  const threaded = (opts.threads ?? 2) > 1 && !paths.includes('-') && !opts.sources && !opts.containers;
+  const batches = threaded
+    ? normalizeInWorker({ paths, format: opts.format, batchSize: BATCH }, stats, opts.onFile)
+    : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
+  for await (const batch of batches) {
+    commitBatch(opts, batch.events, batch.quarantine, summary);
     if (opts.signal?.aborted) break;
   }
-  flush();
-  summary.delivery = await dispatchDue(opts.store.outbox(), opts.sinks, {
+  summary.delivery = await dispatchDue(openDeliveries(opts.store), opts.sinks, {
     clock: opts.clock,
+    ...(opts.routing ? { routing: opts.routing } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return summary;

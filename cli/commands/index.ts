@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { alertsCommand } from './alerts.js';
+import { alertsRedeliverCommand } from './alerts-redeliver.js';
+import { alertsTestCommand } from './alerts-test.js';
 import { backfillCommand } from './backfill.js';
 import { ingestCommand } from './ingest.js';
 import { normalizeCommand } from './normalize.js';
@@ -15,6 +17,8 @@ export const COMMANDS: readonly Command[] = [
   ingestCommand,
   queryCommand,
   alertsCommand,
+  alertsRedeliverCommand,
+  alertsTestCommand,
   quarantineCommand,
   watchCommand,
   backfillCommand,

@@ -3,13 +3,14 @@ import { ndjsonSink } from '../../alerts/ndjson.js';
 import { UsageError } from '../../core/errors.js';
 import { bool, type Command, str } from '../command.js';
 import {
+  alerting,
   buildEngine,
   CONFIG_HELP,
-  configuredSinks,
   DB_HELP,
   dbPath,
   loadRootConfig,
   openStore,
+  routeWith,
   summaryLines,
 } from '../common.js';
 import { runIngest } from '../pipeline.js';
@@ -50,7 +51,8 @@ export const ingestCommand: Command = {
     const { config } = loadRootConfig(args, io);
     const db = dbPath(args, io, config);
     const engine = buildEngine(config, db);
-    const sinks = configuredSinks(config, io);
+    const alerts = alerting(config, io);
+    const sinks = alerts.sinks;
     const deps = { clock: io.clock, stdout: io.stdout, env: io.env };
     if (!bool(args, 'quiet')) sinks.set('console', consoleSink.create('console', {}, deps));
     const out = str(args, 'alerts-out');
@@ -61,6 +63,8 @@ export const ingestCommand: Command = {
         store,
         engine,
         sinks,
+        route: routeWith(alerts),
+        routing: alerts.routing,
         clock: io.clock,
         format: str(args, 'format'),
         onFile: progressReporter(io, 'ingest'),

@@ -4,11 +4,12 @@ import { consoleSink } from '../../alerts/console.js';
 import { generateDemo } from '../../demo/generate.js';
 import { type Command, str } from '../command.js';
 import {
+  alerting,
   buildEngine,
   CONFIG_HELP,
-  configuredSinks,
   loadRootConfig,
   openStore,
+  routeWith,
   summaryLines,
 } from '../common.js';
 import { runIngest } from '../pipeline.js';
@@ -48,7 +49,8 @@ export const runCommand: Command = {
     io.stderr.write(
       `vigil: wrote ${demo.files} demo log files (${demo.records} records: two weeks of CloudTrail and Key Vault)\n\n`,
     );
-    const sinks = configuredSinks(config, io);
+    const alerts = alerting(config, io);
+    const sinks = alerts.sinks;
     sinks.set(
       'console',
       consoleSink.create('console', {}, { clock: io.clock, stdout: io.stdout, env: io.env }),
@@ -59,6 +61,8 @@ export const runCommand: Command = {
         store,
         engine: buildEngine(config, db),
         sinks,
+        route: routeWith(alerts),
+        routing: alerts.routing,
         clock: io.clock,
         signal: io.signal,
       });
