@@ -124,8 +124,10 @@ async function* readLines(
       const atEnd = offset + bytesRead >= size;
       let cut = data.lastIndexOf(10) + 1;
       if (cut === 0) {
-        if (atEnd && settled)
-          cut = data.length; // a last line without a newline, in a file that stopped growing
+        // A last line without a newline is read once the file stopped growing and the line is whole
+        // JSON; otherwise it is still being written.
+        const last = atEnd && settled ? parseLine(data.toString('utf8'), '') : null;
+        if (last && !('error' in last)) cut = data.length;
         else if (!atEnd && want < MAX_LINE) {
           want *= 2; // one line longer than a chunk: read more of it
           continue;
