@@ -225,3 +225,15 @@ describe('files', () => {
     r.store.close();
   });
 });
+
+describe('docs/examples/vigil.config.yaml', () => {
+  it('is a valid config whose sources all build', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ROOT } = await import('../helpers.js');
+    const c = parseConfig(
+      readFileSync(join(ROOT, 'docs/examples/vigil.config.yaml'), 'utf8'),
+      'vigil.config.yaml',
+    );
+    expect(createStreams(c.sources, deps('/tmp')).length).toBe(6 + 6 + 1 + 1);
+  });
+});
