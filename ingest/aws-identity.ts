@@ -31,14 +31,35 @@ export interface Arn {
 
 export function parseArn(arn: string): Arn | null {
   if (!arn.startsWith('arn:')) return null;
-  const parts = arn.split(':');
-  if (parts.length < 6) return null;
+  const a = arn.indexOf(':', 4);
+  const b = a < 0 ? -1 : arn.indexOf(':', a + 1);
+  const c = b < 0 ? -1 : arn.indexOf(':', b + 1);
+  const d = c < 0 ? -1 : arn.indexOf(':', c + 1);
+  if (d < 0) return null;
   return {
-    partition: parts[1] ?? 'aws',
-    service: parts[2] ?? '',
-    region: parts[3] ?? '',
-    account: parts[4] ?? '',
-    resource: parts.slice(5).join(':'),
+    partition: arn.slice(4, a),
+    service: arn.slice(a + 1, b),
+    region: arn.slice(b + 1, c),
+    account: arn.slice(c + 1, d),
+    resource: arn.slice(d + 1),
+  };
+}
+
+/**
+ * A small memo for pure identity rules: the same few principals and secrets recur on every line of a
+ * log. Bounded; cleared when full. Callers get a copy, so an event never shares an object with another.
+ */
+export function memo<V extends object>(max: number, compute: (...args: (string | null | undefined)[]) => V) {
+  const cache = new Map<string, V>();
+  return (...args: (string | null | undefined)[]): V => {
+    const key = args.join('\u0001');
+    let v = cache.get(key);
+    if (v === undefined) {
+      if (cache.size >= max) cache.clear();
+      v = compute(...args);
+      cache.set(key, v);
+    }
+    return { ...v };
   };
 }
 

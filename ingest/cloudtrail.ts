@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import type { Action, Resource, SecretAccessEvent } from '../core/event.js';
+import type { Action, Principal, Resource, SecretAccessEvent } from '../core/event.js';
 import { stableId } from '../core/hash.js';
 import {
   awsOutcome,
   awsPrincipal,
   kmsResource,
+  memo,
   parameterResource,
   parseArn,
   secretResource,
@@ -44,7 +45,7 @@ const Identity = z.looseObject({
   onBehalfOf: z.looseObject({ userId: str, identityStoreArn: str }).nullish(),
 });
 
-const CloudTrailRecord = z.looseObject({
+export const CloudTrailRecord = z.looseObject({
   eventTime: z.string(),
   eventSource: z.string(),
   eventName: z.string(),
@@ -65,6 +66,69 @@ const CloudTrailRecord = z.looseObject({
   resources: z.array(z.looseObject({ ARN: str, accountId: str, type: str })).nullish(),
 });
 type CloudTrailRecord = z.infer<typeof CloudTrailRecord>;
+
+// The hot path: a hand check of exactly what the schema checks, so a conforming record (nearly all of
+// them) skips zod's copy. Anything else goes through the schema, whose issues name the field.
+const optStr = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const optObj = (v: unknown) => v === undefined || v === null || isObj(v);
+const RECORD_STR = [
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'eventID',
+  'requestID',
+  'eventType',
+  'recipientAccountId',
+  'vpcEndpointId',
+] as const;
+const IDENTITY_STR = [
+  'type',
+  'principalId',
+  'arn',
+  'accountId',
+  'userName',
+  'invokedBy',
+  'sourceIdentity',
+] as const;
+
+export function conforms(r: Record<string, unknown>): boolean {
+  if (typeof r.eventTime !== 'string' || typeof r.eventSource !== 'string' || typeof r.eventName !== 'string')
+    return false;
+  for (const k of RECORD_STR) if (!optStr(r[k])) return false;
+  if (!optObj(r.requestParameters) || !optObj(r.additionalEventData) || !optObj(r.serviceEventDetails))
+    return false;
+  const u = r.userIdentity;
+  if (u !== undefined && u !== null) {
+    if (!isObj(u)) return false;
+    for (const k of IDENTITY_STR) if (!optStr(u[k])) return false;
+    const sc = u.sessionContext;
+    if (sc !== undefined && sc !== null) {
+      if (!isObj(sc) || !optStr(sc.sourceIdentity)) return false;
+      const si = sc.sessionIssuer;
+      if (
+        si !== undefined &&
+        si !== null &&
+        !(isObj(si) && optStr(si.type) && optStr(si.arn) && optStr(si.userName))
+      )
+        return false;
+      const wi = sc.webIdFederationData;
+      if (wi !== undefined && wi !== null && !(isObj(wi) && optStr(wi.federatedProvider))) return false;
+    }
+    const ob = u.onBehalfOf;
+    if (ob !== undefined && ob !== null && !(isObj(ob) && optStr(ob.userId) && optStr(ob.identityStoreArn)))
+      return false;
+  }
+  const res = r.resources;
+  if (res !== undefined && res !== null) {
+    if (!Array.isArray(res)) return false;
+    for (const x of res)
+      if (!(isObj(x) && optStr(x.ARN) && optStr(x.accountId) && optStr(x.type))) return false;
+  }
+  return true;
+}
 
 const SERVICES: Record<string, string> = {
   'secretsmanager.amazonaws.com': 'secretsmanager',
@@ -196,6 +260,26 @@ function param(rec: CloudTrailRecord, ...keys: string[]): unknown {
   return undefined;
 }
 
+const secretOf = memo(20_000, (id, region, account, full) =>
+  secretResource(id!, region ?? null, account ?? null, full ? [id!] : []),
+);
+
+const principals = new Map<string, Principal>();
+
+/** awsPrincipal, remembered per distinct identity (a session makes many calls). */
+function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null): Principal {
+  if (!u) return awsPrincipal(u, account);
+  const sc = u.sessionContext;
+  const key = `${u.type}\u0001${u.arn}\u0001${u.accountId}\u0001${account}\u0001${u.invokedBy}\u0001${u.userName}\u0001${u.principalId}\u0001${u.sourceIdentity}\u0001${sc?.sourceIdentity}\u0001${sc?.webIdFederationData?.federatedProvider}\u0001${u.onBehalfOf?.userId}`;
+  let p = principals.get(key);
+  if (p === undefined) {
+    if (principals.size >= 20_000) principals.clear();
+    p = awsPrincipal(u, account);
+    principals.set(key, p);
+  }
+  return { ...p };
+}
+
 /** The resources a record touches, in the order the caller named them (one event each). */
 function resourcesOf(rec: CloudTrailRecord, service: string, region: string | null, account: string | null) {
   const fullArns = (rec.resources ?? []).map((r) => r.ARN).filter((a): a is string => Boolean(a));
@@ -206,7 +290,7 @@ function resourcesOf(rec: CloudTrailRecord, service: string, region: string | nu
   const out: Resource[] = [];
   if (service === 'secretsmanager') {
     const ids = strings(param(rec, 'secretIdList', 'secretId', 'SecretId', 'name', 'Name', 'secretArn'));
-    for (const id of ids) out.push(secretResource(id, region, account, fullArns));
+    for (const id of ids) out.push(secretOf(id, region, account, fullArns.includes(id) ? '1' : ''));
     if (out.length === 0) {
       for (const a of fullArns)
         if (parseArn(a)?.service === 'secretsmanager') out.push(secretResource(a, region, account, fullArns));
@@ -268,6 +352,10 @@ const DETAIL_KEYS = [
 function details(rec: CloudTrailRecord): Record<string, string | number | boolean> | undefined {
   const p = rec.requestParameters;
   if (!p) return undefined;
+  // Most requests carry none of these: look before building anything.
+  let any = false;
+  for (const k of DETAIL_KEYS) if (k in p) any = true;
+  if (!any) return undefined;
   let out: Record<string, string | number | boolean> | undefined;
   for (const k of DETAIL_KEYS) {
     const v = p[k];
@@ -289,9 +377,13 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
   if (raw.eventType === 'AwsCloudTrailInsight') return skip('cloudtrail insight');
   const service = typeof raw.eventSource === 'string' ? SERVICES[raw.eventSource] : undefined;
   if (typeof raw.eventSource === 'string' && !service) return skip(`other service: ${raw.eventSource}`);
-  const parsed = CloudTrailRecord.safeParse(raw);
-  if (!parsed.success) return invalid(`cloudtrail: ${describeIssues(parsed.error.issues)}`);
-  const rec = parsed.data;
+  let rec: CloudTrailRecord;
+  if (conforms(raw)) rec = raw as CloudTrailRecord;
+  else {
+    const parsed = CloudTrailRecord.safeParse(raw);
+    if (!parsed.success) return invalid(`cloudtrail: ${describeIssues(parsed.error.issues)}`);
+    rec = parsed.data;
+  }
   if (!service) return invalid('cloudtrail: eventSource missing');
   const action = ACTIONS[service]?.[rec.eventName];
   if (!action) {
@@ -302,17 +394,21 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
   if (!time) return invalid('cloudtrail: eventTime is not a time');
   const region = rec.awsRegion ?? null;
   const account = rec.recipientAccountId ?? rec.userIdentity?.accountId ?? null;
-  const principal = awsPrincipal(rec.userIdentity, account);
+  const principal = principalOf(rec.userIdentity, account);
   const resources = resourcesOf(rec, service, region, account);
   const baseId = rec.eventID ? `aws:${rec.eventID}` : `aws:h:${stableId(JSON.stringify(raw))}`;
-  const base: Omit<SecretAccessEvent, 'id' | 'resource'> = {
+  const { outcome, errorCode } = outcomeOf(rec);
+  const base: SecretAccessEvent = {
+    id: baseId,
     time,
     provider: 'aws',
     service,
     operation: rec.eventName,
     action: action ?? 'other',
-    ...outcomeOf(rec),
+    outcome,
+    errorCode,
     principal,
+    resource: resources[0] ?? null,
     source: {
       ip: rec.sourceIPAddress ?? null,
       userAgent: rec.userAgent ?? null,
@@ -328,9 +424,7 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
         ? { ...details(rec), batchCall: true } // Secrets Manager also logs a GetSecretValue per secret
         : details(rec),
   };
-  if (resources.length <= 1) {
-    return events([{ ...base, id: baseId, resource: resources[0] ?? null }]);
-  }
+  if (resources.length <= 1) return events([base]);
   return events(resources.map((resource, i) => ({ ...base, id: `${baseId}#${i}`, resource })));
 }
 

@@ -46,6 +46,37 @@ export const KeyVaultRecord = z.looseObject({
 });
 export type KeyVaultRecord = z.infer<typeof KeyVaultRecord>;
 
+// The hot path: a hand check of exactly what KeyVaultRecord checks (see test/ingest/fast-paths.test.ts).
+const optStr = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const RECORD_STR = [
+  'category',
+  'resultType',
+  'resultSignature',
+  'resultDescription',
+  'callerIpAddress',
+  'correlationId',
+] as const;
+
+export function conforms(r: Record<string, unknown>): boolean {
+  if (typeof r.time !== 'string' || typeof r.resourceId !== 'string' || typeof r.operationName !== 'string')
+    return false;
+  for (const k of RECORD_STR) if (!optStr(r[k])) return false;
+  const id = r.identity;
+  if (id !== undefined && id !== null) {
+    if (!isObj(id)) return false;
+    if (id.claim !== undefined && id.claim !== null && !isObj(id.claim)) return false;
+  }
+  const p = r.properties;
+  if (p !== undefined && p !== null) {
+    if (!isObj(p) || !optStr(p.id) || !optStr(p.requestUri) || !optStr(p.clientInfo)) return false;
+    const h = p.httpStatusCode;
+    if (h !== undefined && h !== null && typeof h !== 'number' && typeof h !== 'string') return false;
+  }
+  return true;
+}
+
 // Operation names: https://learn.microsoft.com/azure/key-vault/general/logging#operation-names-for-object-api-version
 const EXACT: Record<string, Action> = {
   SecretGet: 'read',
@@ -120,6 +151,7 @@ function outcomeOf(rec: KeyVaultRecord): { outcome: SecretAccessEvent['outcome']
 function normalizeKeyVault(raw: Record<string, unknown>): NormalizeResult {
   if (typeof raw.category === 'string' && raw.category !== 'AuditEvent')
     return skip(`other category: ${raw.category}`);
+  if (conforms(raw)) return normalizeAuditEvent(raw as KeyVaultRecord, 'keyvault');
   const parsed = KeyVaultRecord.safeParse(raw);
   if (!parsed.success) return invalid(`keyvault: ${describeIssues(parsed.error.issues)}`);
   return normalizeAuditEvent(parsed.data, 'keyvault');

@@ -85,6 +85,11 @@ async function* textChunks(stream: Readable): AsyncGenerator<string> {
  * CSV header makes the input CSV: each row becomes an object keyed by the header's names.
  */
 export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
+  for await (const batch of readBatches(input)) yield* batch;
+}
+
+/** As readItems, in batches (one per chunk read): the hot path pays one await per batch, not per line. */
+export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> {
   let mode = 'unknown' as 'unknown' | 'lines' | 'document' | 'csv' | 'text';
   let carry = '';
   let lineNo = 0;
@@ -181,15 +186,17 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
     for await (const chunk of textChunks(input.open())) {
       let text = carry + chunk;
       let start = 0;
+      const batch: RawItem[] = [];
       for (;;) {
         const nl = text.indexOf('\n', start);
         if (nl < 0) break;
         const item = onLine(text.slice(start, nl));
-        if (item) yield item;
+        if (item) batch.push(item);
         start = nl + 1;
       }
       carry = text.slice(start);
       text = '';
+      if (batch.length > 0) yield batch;
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -204,36 +211,35 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
   if (failure) {
     // The last partial line (or the partial document) is the damage: report it, keep what was read.
     const at = mode === 'document' ? docStartLine : mode === 'csv' && row !== '' ? rowStart : lineNo + 1;
-    yield { error: failure, position: `line ${at}` };
+    yield [{ error: failure, position: `line ${at}` }];
     return;
   }
+  const tail: RawItem[] = [];
   if (carry !== '') {
     const item = onLine(carry);
-    if (item) yield item;
+    if (item) tail.push(item);
   }
   if (mode === 'csv' && row !== '') {
     // A quoted field never closed: the file ends inside it.
-    yield { error: 'csv: file ends inside a quoted field', position: `line ${rowStart}` };
+    tail.push({ error: 'csv: file ends inside a quoted field', position: `line ${rowStart}` });
   }
   if (mode === 'document') {
     if (docChars > MAX_DOCUMENT_CHARS) {
-      yield {
+      tail.push({
         error: `JSON document over ${MAX_DOCUMENT_CHARS / 1024 / 1024} MiB`,
         position: `line ${docStartLine}`,
-      };
-      return;
+      });
+    } else {
+      const lines = doc;
+      doc = [];
+      try {
+        tail.push({ value: JSON.parse(lines.join('\n')), position: `line ${docStartLine}` });
+      } catch (err) {
+        tail.push(...salvageLines(lines, docStartLine, String((err as Error).message)));
+      }
     }
-    const lines = doc;
-    doc = [];
-    let value: unknown;
-    try {
-      value = JSON.parse(lines.join('\n'));
-    } catch (err) {
-      yield* salvageLines(lines, docStartLine, String((err as Error).message));
-      return;
-    }
-    yield { value, position: `line ${docStartLine}` };
   }
+  if (tail.length > 0) yield tail;
 }
 
 /**

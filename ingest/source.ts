@@ -32,8 +32,27 @@ export function describeIssues(issues: readonly { path: readonly PropertyKey[]; 
     .join('; ');
 }
 
+const UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Day within its month (Feb 29 only in leap years), as Date.parse would accept it. */
+function plausible(v: string): boolean {
+  const month = Number(v.slice(5, 7));
+  const day = Number(v.slice(8, 10));
+  if (day <= 28) return true;
+  if (month !== 2) return day <= DAYS[month - 1]!;
+  const y = Number(v.slice(0, 4));
+  return day === 29 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+}
+
 /** Normalizes a provider timestamp (any precision, with or without zone) to ISO 8601 UTC with milliseconds. */
 export function isoTime(value: string | number): string | null {
+  // The common cases, CloudTrail's `2024-05-01T10:00:00Z` and Key Vault's `...T10:00:00.1234567Z`,
+  // without a Date round trip; digits past the millisecond are cut, as Date.parse does.
+  if (typeof value === 'string' && UTC.test(value) && plausible(value)) {
+    if (value.length === 20) return `${value.slice(0, 19)}.000Z`;
+    return `${value.slice(0, 19)}.${`${value.slice(20, Math.min(23, value.length - 1))}00`.slice(0, 3)}Z`;
+  }
   let ms: number;
   if (typeof value === 'number') {
     ms = value < 1e11 ? value * 1000 : value;
