@@ -1,18 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runIngest } from '../cli/pipeline.js';
 import type { Alert } from '../core/alert.js';
+import { systemClock } from '../core/clock.js';
 import type { AttackLabel } from '../demo/simulate.js';
 import { DetectionEngine } from '../detectors/engine.js';
 import { DETECTORS } from '../detectors/registry.js';
-import { IngestStats, normalizeInputs } from '../ingest/pipeline.js';
-import { PendingQueue } from '../store/pending.js';
 import { Store } from '../store/store.js';
 
 /**
- * Scores the detectors on a simulated (or any labelled) data set: ingests it as a runner does
- * (batches stored in transactions, new events queued, detection in event-time order, state flushed),
- * then matches alerts to labelled attacks by principal and time.
+ * Scores the detectors on a simulated (or any labelled) data set: ingests it with the runner `vigil
+ * ingest` uses, then matches alerts to labelled attacks by principal and time.
  */
 
 export interface EvaluateOptions {
@@ -78,44 +77,13 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationRepo
   const tmp = options.dbPath ? null : mkdtempSync(join(tmpdir(), 'vigil-eval-'));
   const store = Store.open(options.dbPath ?? join(tmp!, 'eval.db'));
   try {
+    // Exactly what `vigil ingest` runs: batches stored, detection in event-time order at the end.
     const engine = new DetectionEngine({
       detectors: DETECTORS,
       config: options.detectors ?? meta.config?.detectors ?? {},
     });
-    const queue = new PendingQueue(store);
-    const stats = new IngestStats();
-    let batch: Parameters<Store['insertEvents']>[0][number][] = [];
-    let first = Number.POSITIVE_INFINITY;
-    const principals = new Set<string>();
-    const flush = () => {
-      store.transaction(() => {
-        const fresh = store.insertEvents(batch);
-        queue.push(fresh);
-        for (const e of fresh) {
-          first = Math.min(first, Date.parse(e.time));
-          principals.add(e.principal.id);
-        }
-      });
-      batch = [];
-    };
-    for await (const item of normalizeInputs([options.dir], stats)) {
-      if (item.kind === 'event') batch.push(item.event);
-      if (batch.length >= 5000) flush();
-    }
-    flush();
-    // End of the run: everything queued is detected, in event-time order, a chunk per transaction.
-    const ctx = { state: store.state, firstEventTime: first };
-    for (;;) {
-      const done = store.transaction(() => {
-        const events = queue.take(Number.POSITIVE_INFINITY, 5000);
-        if (events.length === 0) return true;
-        const touched = engine.run(events, ctx, (id) => store.getAlert(id));
-        for (const { alert } of touched.values()) store.saveAlert(alert, Date.now());
-        store.state.flush();
-        return false;
-      });
-      if (done) break;
-    }
+    await runIngest([options.dir], { store, engine, sinks: new Map(), clock: systemClock });
+    const principals = { size: store.db.prepare('SELECT count(*) FROM principals').pluck().get() as number };
     const alerts = [...store.listAlerts()];
     const labels = meta.labels;
     const byKind = new Map<string, KindScore>();

@@ -4,7 +4,9 @@ import { createSinks, withZeroConfig } from '../alerts/setup.js';
 import type { Sink } from '../alerts/sink.js';
 import type { Alert } from '../core/alert.js';
 import { DetectionEngine } from '../detectors/engine.js';
+import { networkOptions } from '../detectors/network.js';
 import { DETECTORS } from '../detectors/registry.js';
+import { compileSuppressions } from '../detectors/suppress.js';
 import type { IngestStats } from '../ingest/pipeline.js';
 import { Store } from '../store/store.js';
 import { type Io, type ParsedArgs, str } from './command.js';
@@ -36,7 +38,17 @@ export function openStore(path: string, readonly = false): Store {
 }
 
 export function buildEngine(config: RootConfig, db: string): DetectionEngine {
-  return new DetectionEngine({ detectors: DETECTORS, config: config.detectors, dbPath: db });
+  return new DetectionEngine({
+    detectors: DETECTORS,
+    config: config.detectors,
+    dbPath: db,
+    network: networkOptions(config.network),
+  });
+}
+
+/** Everything `runIngest` needs to detect and route, from the config. */
+export function detectionSetup(config: RootConfig, db: string) {
+  return { engine: buildEngine(config, db), suppressions: compileSuppressions(config.suppressions) };
 }
 
 export interface Alerting {
@@ -87,8 +99,12 @@ export function summaryLines(s: IngestSummary, db: string): string[] {
     .filter((k) => bySeverity.has(k))
     .map((k) => `${k} ${bySeverity.get(k)}`)
     .join(', ');
+  const extra = [
+    s.updatedAlerts ? `${n(s.updatedAlerts)} updated` : '',
+    s.suppressedAlerts ? `${n(s.suppressedAlerts)} suppressed (stored, not sent)` : '',
+  ].filter(Boolean);
   lines.push(
-    `alerts: ${n(s.newAlerts.length)} new${sev ? ` (${sev})` : ''}${s.updatedAlerts ? `, ${n(s.updatedAlerts)} updated` : ''}`,
+    `alerts: ${n(s.newAlerts.length)} new${sev ? ` (${sev})` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`,
   );
   const d = s.delivery;
   const parts = Object.entries(d.delivered).map(([k, v]) => `${k} ${n(v)}`);

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AlertsConfig } from '../alerts/config.js';
 import { ConfigError } from '../core/errors.js';
-import { DetectorsConfig } from '../detectors/config.js';
+import { DetectorsConfig, NetworkConfig, SuppressionsConfig } from '../detectors/config.js';
 
 /** A live source as written in the config; its `type` selects the schema the rest is checked against. */
 export const SourceConfig = z.looseObject({ type: z.string().min(1) });
@@ -16,6 +16,8 @@ export const RootConfig = z.strictObject({
     .default({ path: '.vigil/vigil.db' }),
   sources: z.array(SourceConfig).default([]),
   detectors: DetectorsConfig,
+  suppressions: SuppressionsConfig,
+  network: NetworkConfig,
   alerts: AlertsConfig,
 });
 export type RootConfig = z.infer<typeof RootConfig>;

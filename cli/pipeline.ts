@@ -5,6 +5,7 @@ import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
 import type { SecretAccessEvent } from '../core/event.js';
 import type { DetectionEngine } from '../detectors/engine.js';
+import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
   type IngestItem,
   IngestStats,
@@ -13,11 +14,13 @@ import {
   type QuarantineEntry,
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
+import { PendingQueue } from '../store/pending.js';
 import type { Store } from '../store/store.js';
 import { type Batch, normalizeInWorker } from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
+const DETECT_CHUNK = 5000;
 
 export interface IngestSummary {
   readonly stats: IngestStats;
@@ -25,8 +28,24 @@ export interface IngestSummary {
   duplicateEvents: number;
   newAlerts: Alert[];
   updatedAlerts: number;
+  /** New alerts that matched a suppression: stored, not delivered. */
+  suppressedAlerts: number;
   delivery: DispatchReport;
 }
+
+/** The counts a batch adds to. */
+export type BatchCounts = Pick<
+  IngestSummary,
+  'newEvents' | 'duplicateEvents' | 'newAlerts' | 'updatedAlerts'
+> & {
+  suppressedAlerts?: number;
+};
+
+/** What storing and detecting need. */
+export type DetectOptions = Pick<
+  RunIngestOptions,
+  'store' | 'engine' | 'sinks' | 'route' | 'clock' | 'suppressions'
+>;
 
 export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   /** 2 (default): normalize on a worker thread while this one stores and detects; 1: all on this thread. */
@@ -37,6 +56,8 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   readonly sinks: ReadonlyMap<string, Sink>;
   /** Which sinks an alert goes to; by default every sink. */
   readonly route?: (alert: Alert) => readonly string[];
+  /** Alerts matching one of these are stored but not delivered. */
+  readonly suppressions?: readonly CompiledSuppression[];
   /** Routes' grouping, repeat intervals and digests for delivery. */
   readonly routing?: Routing;
   readonly clock: Clock;
@@ -44,54 +65,80 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
 }
 
 /**
- * Stores a batch of normalized events and runs detection on the new ones, in one transaction with
- * the detector state, the alerts and their delivery records: a crash leaves either all of it or none.
+ * Stores a batch of normalized events and queues the new ones for detection, in one transaction.
+ * Re-stored events are ignored, so nothing is detected twice. With `detect: 'now'` (the default, for
+ * streaming callers) the queue is drained right away; `runIngest` drains once at the end of a run, so
+ * that detection sees the whole run in event-time order whatever the order of the files.
  */
 export function commitBatch(
-  opts: Pick<RunIngestOptions, 'store' | 'engine' | 'sinks' | 'route' | 'clock'>,
+  opts: DetectOptions,
   events: readonly SecretAccessEvent[],
   quarantine: readonly QuarantineEntry[],
-  summary: Pick<IngestSummary, 'newEvents' | 'duplicateEvents' | 'newAlerts' | 'updatedAlerts'>,
+  summary: BatchCounts,
+  detect: 'now' | 'later' = 'now',
+): void {
+  const { store, clock } = opts;
+  store.transaction(() => {
+    const now = clock.now();
+    const fresh = store.insertEvents(events);
+    store.insertQuarantine(quarantine, now);
+    summary.newEvents += fresh.length;
+    summary.duplicateEvents += events.length - fresh.length;
+    if (fresh.length === 0) return;
+    new PendingQueue(store).push(fresh);
+    let first = Date.parse(fresh[0]!.time);
+    for (const e of fresh) first = Math.min(first, Date.parse(e.time));
+    const known = store.getMeta('firstEventTime');
+    if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
+  });
+  if (detect === 'now') detectQueued(opts, summary);
+}
+
+/**
+ * Runs detection over the queued events in event-time order, up to `until` (a watermark), a chunk per
+ * transaction: taking events from the queue, the detector state, the alerts and their delivery records
+ * commit together, so a crash neither loses nor repeats a detection. Suppressed alerts are stored and
+ * counted, not delivered.
+ */
+export function detectQueued(
+  opts: DetectOptions,
+  summary: Omit<BatchCounts, 'newEvents' | 'duplicateEvents'>,
+  until = Number.POSITIVE_INFINITY,
 ): void {
   const { store, engine, clock } = opts;
   const sinkNames = [...opts.sinks.keys()];
   const route = opts.route ?? (() => sinkNames);
   const outbox = store.outbox();
-  try {
-    store.transaction(() => {
-      const now = clock.now();
-      const fresh = store.insertEvents(events);
-      store.insertQuarantine(quarantine, now);
-      summary.newEvents += fresh.length;
-      summary.duplicateEvents += events.length - fresh.length;
-      if (fresh.length === 0) return;
-      fresh.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-      const first = Date.parse(fresh[0]!.time);
-      const known = store.getMeta('firstEventTime');
-      if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
-      const ctx = { state: store.state, firstEventTime: Math.min(first, Number(known ?? first)) };
-      const touched = new Map<string, { alert: Alert; isNew: boolean }>();
-      for (const event of fresh) {
-        for (const { detector, finding } of engine.evaluate(event, ctx)) {
-          const draft = engine.toAlert(detector, finding, undefined);
-          const open = touched.get(draft.id);
-          const existing = open?.alert ?? store.getAlert(draft.id);
-          const alert = existing ? engine.toAlert(detector, finding, existing) : draft;
-          touched.set(alert.id, { alert, isNew: open ? open.isNew : !existing });
+  const queue = new PendingQueue(store);
+  const suppressions = opts.suppressions ?? [];
+  for (;;) {
+    try {
+      const done = store.transaction(() => {
+        const events = queue.take(until, DETECT_CHUNK);
+        if (events.length === 0) return true;
+        const now = clock.now();
+        const firstEventTime = Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
+        const touched = engine.run(events, { state: store.state, firstEventTime }, (id) =>
+          store.getAlert(id),
+        );
+        for (const { alert, isNew } of touched.values()) {
+          const rule = isNew ? suppressionFor(alert, suppressions) : null;
+          store.saveAlert(alert, now, rule ? suppressionLabel(rule) : null);
+          if (!isNew) summary.updatedAlerts++;
+          else if (rule) summary.suppressedAlerts = (summary.suppressedAlerts ?? 0) + 1;
+          else {
+            outbox.enqueue(alert.id, route(alert), now);
+            summary.newAlerts.push(alert);
+          }
         }
-      }
-      for (const { alert, isNew } of touched.values()) {
-        store.saveAlert(alert, now);
-        if (isNew) {
-          outbox.enqueue(alert.id, route(alert), now);
-          summary.newAlerts.push(alert);
-        } else summary.updatedAlerts++;
-      }
-      store.state.flush();
-    });
-  } catch (err) {
-    store.state.discard();
-    throw err;
+        store.state.flush();
+        return false;
+      });
+      if (done) return;
+    } catch (err) {
+      store.state.discard();
+      throw err;
+    }
   }
 }
 
@@ -125,6 +172,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     duplicateEvents: 0,
     newAlerts: [],
     updatedAlerts: 0,
+    suppressedAlerts: 0,
     delivery: { delivered: {}, failed: {}, dead: {} },
   };
   const threaded = (opts.threads ?? 2) > 1 && !paths.includes('-') && !opts.sources && !opts.containers;
@@ -132,9 +180,10 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     ? normalizeInWorker({ paths, format: opts.format, batchSize: BATCH }, stats, opts.onFile)
     : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
   for await (const batch of batches) {
-    commitBatch(opts, batch.events, batch.quarantine, summary);
+    commitBatch(opts, batch.events, batch.quarantine, summary, 'later');
     if (opts.signal?.aborted) break;
   }
+  detectQueued(opts, summary);
   summary.delivery = await dispatchDue(openDeliveries(opts.store), opts.sinks, {
     clock: opts.clock,
     ...(opts.routing ? { routing: opts.routing } : {}),

@@ -50,8 +50,9 @@ export const newAccess = defineDetector({
         if (t < learnedUntil || t < p.first + warmupMs) return [];
         if (p.firstRead === null && p.first >= learnedUntil) return []; // new-principal's first read
         let severity = SEVERITY_BY_TYPE[event.principal.type] ?? 'medium';
-        const fresh =
-          !secret || secret.reads === 0 || (secret.changed !== null && t - secret.changed < graceMs);
+        // Only a secret seen created, written or rotated lately expects first readers. A secret with no reads
+        // in the history may be a rarely used one (break-glass credentials): a first read of it stays news.
+        const fresh = !!secret && secret.changed !== null && t - secret.changed < graceMs;
         // People in the same permission set already read it: a colleague's secret, not a stranger's.
         const peers = !!event.principal.via && (secret?.vias ?? []).includes(event.principal.via);
         if (fresh || (peers && isPerson(event.principal.type))) severity = 'low';

@@ -8,6 +8,7 @@ import { normalizeCommand } from './normalize.js';
 import { quarantineCommand } from './quarantine.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
+import { simulateCommand } from './simulate.js';
 import { watchCommand } from './watch.js';
 
 /** Every command. Add a command here with one line. */
@@ -22,4 +23,5 @@ export const COMMANDS: readonly Command[] = [
   quarantineCommand,
   watchCommand,
   backfillCommand,
+  simulateCommand,
 ];

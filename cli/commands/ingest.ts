@@ -4,10 +4,10 @@ import { UsageError } from '../../core/errors.js';
 import { bool, type Command, str } from '../command.js';
 import {
   alerting,
-  buildEngine,
   CONFIG_HELP,
   DB_HELP,
   dbPath,
+  detectionSetup,
   loadRootConfig,
   openStore,
   routeWith,
@@ -50,7 +50,7 @@ export const ingestCommand: Command = {
       throw new UsageError('ingest: give at least one PATH (a file, a directory, or - for stdin)');
     const { config } = loadRootConfig(args, io);
     const db = dbPath(args, io, config);
-    const engine = buildEngine(config, db);
+    const detection = detectionSetup(config, db);
     const alerts = alerting(config, io);
     const sinks = alerts.sinks;
     const deps = { clock: io.clock, stdout: io.stdout, env: io.env };
@@ -61,7 +61,7 @@ export const ingestCommand: Command = {
     try {
       const summary = await runIngest(args.positionals, {
         store,
-        engine,
+        ...detection,
         sinks,
         route: routeWith(alerts),
         routing: alerts.routing,

@@ -5,8 +5,8 @@ import { generateDemo } from '../../demo/generate.js';
 import { type Command, str } from '../command.js';
 import {
   alerting,
-  buildEngine,
   CONFIG_HELP,
+  detectionSetup,
   loadRootConfig,
   openStore,
   routeWith,
@@ -59,7 +59,7 @@ export const runCommand: Command = {
     try {
       const summary = await runIngest([logs], {
         store,
-        engine: buildEngine(config, db),
+        ...detectionSetup(config, db),
         sinks,
         route: routeWith(alerts),
         routing: alerts.routing,
