@@ -94,6 +94,30 @@ const IDENTITY_STR = [
   'sourceIdentity',
 ] as const;
 
+// CloudTrail Lake and some SIEM exports carry the nested objects as JSON text.
+const NESTED = [
+  'userIdentity',
+  'requestParameters',
+  'responseElements',
+  'additionalEventData',
+  'serviceEventDetails',
+  'resources',
+] as const;
+
+function destringify(raw: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const k of NESTED) {
+    const v = raw[k];
+    if (typeof v !== 'string' || (v[0] !== '{' && v[0] !== '[')) continue;
+    try {
+      (out ??= { ...raw })[k] = JSON.parse(v);
+    } catch {
+      // Left as text: the schema then names the field.
+    }
+  }
+  return out ?? raw;
+}
+
 export function conforms(r: Record<string, unknown>): boolean {
   if (typeof r.eventTime !== 'string' || typeof r.eventSource !== 'string' || typeof r.eventName !== 'string')
     return false;
@@ -380,7 +404,7 @@ function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
   let rec: CloudTrailRecord;
   if (conforms(raw)) rec = raw as CloudTrailRecord;
   else {
-    const parsed = CloudTrailRecord.safeParse(raw);
+    const parsed = CloudTrailRecord.safeParse(destringify(raw));
     if (!parsed.success) return invalid(`cloudtrail: ${describeIssues(parsed.error.issues)}`);
     rec = parsed.data;
   }

@@ -5,6 +5,7 @@ import { items } from './containers/items.js';
 import { kinesis } from './containers/kinesis.js';
 import { logAnalyticsTables } from './containers/log-analytics.js';
 import { lookupEvents } from './containers/lookup-events.js';
+import { queueMessages } from './containers/queue-messages.js';
 
 /**
  * Containers wrap records: the CloudTrail S3 file `{"Records":[...]}`, Event Hub bodies `{"records":[...]}`,
@@ -46,6 +47,7 @@ export const CONTAINERS: readonly Container[] = [
   cloudwatchLogs,
   filterLogEvents,
   kinesis,
+  queueMessages,
   eventbridge,
   logAnalyticsTables,
   cloudtrailFile,

@@ -152,6 +152,9 @@ function principalOf(rec: AuditLogEntry): Principal {
 }
 
 function normalizeGcp(raw: Record<string, unknown>): NormalizeResult {
+  // `gcloud logging read` mixes audit entries with application logs (`jsonPayload`, `textPayload`).
+  if (typeof raw.protoPayload !== 'object' || raw.protoPayload === null)
+    return skip('gcp log entry without audit payload');
   const parsed = AuditLogEntry.safeParse(raw);
   if (!parsed.success) return invalid(`gcp-audit: ${describeIssues(parsed.error.issues)}`);
   const rec = parsed.data;
@@ -198,6 +201,8 @@ export const gcpAudit: Source = {
   id: 'gcp-audit',
   provider: 'gcp',
   description: 'Google Cloud Audit Logs entries of Secret Manager',
-  detect: (r) => typeof r.protoPayload === 'object' && r.protoPayload !== null,
+  detect: (r) =>
+    (typeof r.protoPayload === 'object' && r.protoPayload !== null) ||
+    (typeof r.logName === 'string' && 'insertId' in r && ('jsonPayload' in r || 'textPayload' in r)),
   normalize: normalizeGcp,
 };

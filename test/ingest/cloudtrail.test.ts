@@ -155,3 +155,12 @@ describe('cloudtrail identity rules', () => {
     expect(res.kind === 'events' && res.events[0]!.time).toBe('2024-05-01T10:00:00.000Z');
   });
 });
+
+describe('cloudtrail exports', () => {
+  it('reads records whose nested objects are JSON text (CloudTrail Lake, SIEM exports) like the original', async () => {
+    const text = await run(fixture('cloudtrail', 'nested-as-text.json'));
+    const original = await run(fixture('cloudtrail', 'denied.json'));
+    expect(text.quarantine).toEqual([]);
+    expect(text.events).toEqual(original.events);
+  });
+});

@@ -69,3 +69,14 @@ describe('containers', () => {
     expect(kinesis.events.map((e) => e.id)).toEqual(direct.events.map((e) => e.id));
   });
 });
+
+describe('queue messages', () => {
+  it('reads an EventBridge event delivered through SQS, and skips a body that is not JSON', async () => {
+    const r = await run(fixture('containers', 'sqs-eventbridge.json'));
+    expect(r.quarantine).toEqual([]);
+    expect(r.events.map((e) => [e.operation, e.outcome, e.principal.id])).toEqual([
+      ['GetSecretValue', 'denied', 'arn:aws:iam::111122223333:role/orders-api'],
+    ]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'queue message is not JSON': 1 });
+  });
+});

@@ -41,5 +41,7 @@ describe('gcp-audit (Secret Manager)', () => {
       ],
       ['write', 'gcp:secretmanager:projects/acme-prod/secrets/db-password', null],
     ]);
+    expect(r.quarantine).toEqual([]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'gcp log entry without audit payload': 1 });
   });
 });
