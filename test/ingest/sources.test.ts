@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../core/errors.js';
+import { IngestStats, normalizeBatches, normalizeInputs } from '../../ingest/pipeline.js';
+import { SOURCES } from '../../ingest/sources.js';
+import { fixture, run } from './helpers.js';
+
+const INGEST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ingest');
+
+describe('source registry', () => {
+  it('has unique, stable ids, each naming its file', () => {
+    expect(SOURCES.map((s) => s.id)).toEqual([
+      'cloudtrail',
+      'keyvault',
+      'azure-activity',
+      'keyvault-loganalytics',
+      'gcp-audit',
+      'vault-audit',
+    ]);
+    for (const s of SOURCES) expect(existsSync(join(INGEST, `${s.id}.ts`)), s.id).toBe(true);
+  });
+
+  it('--format forces a source: records it cannot read are quarantined with its reason', async () => {
+    const r = await run(fixture('cloudtrail', 'denied.json'), { format: 'vault-audit' });
+    expect(r.events).toEqual([]);
+    expect(r.quarantine.map((q) => q.reason)).toEqual([expect.stringMatching(/^vault-audit: /)]);
+    const ok = await run(fixture('cloudtrail', 'denied.json'), { format: 'cloudtrail' });
+    expect(ok.events).toHaveLength(1);
+  });
+
+  it('rejects an unknown --format with the list of ids', async () => {
+    const it = normalizeInputs([fixture('cloudtrail', 'denied.json')], new IngestStats(), {
+      format: 'splunk',
+    });
+    await expect(it.next()).rejects.toThrow(UsageError);
+    await expect(
+      normalizeInputs([fixture('cloudtrail', 'denied.json')], new IngestStats(), { format: 'splunk' }).next(),
+    ).rejects.toThrow(/one of: cloudtrail, keyvault, azure-activity/);
+  });
+
+  it('normalizeBatches yields the same items as normalizeInputs', async () => {
+    const paths = [fixture('keyvault'), fixture('vault-audit')];
+    const flat = [];
+    for await (const item of normalizeInputs(paths, new IngestStats())) flat.push(item);
+    const batched = [];
+    for await (const batch of normalizeBatches(paths, new IngestStats())) batched.push(...batch);
+    expect(batched).toEqual(flat);
+    expect(flat.length).toBeGreaterThan(5);
+  });
+});
