@@ -294,7 +294,11 @@ const principals = new Map<string, Principal>();
 function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null): Principal {
   if (!u) return awsPrincipal(u, account);
   const sc = u.sessionContext;
-  const key = `${u.type}\u0001${u.arn}\u0001${u.accountId}\u0001${account}\u0001${u.invokedBy}\u0001${u.userName}\u0001${u.principalId}\u0001${u.sourceIdentity}\u0001${sc?.sourceIdentity}\u0001${sc?.webIdFederationData?.federatedProvider}\u0001${u.onBehalfOf?.userId}`;
+  // Everything awsPrincipal reads; with an ARN, principalId is read only for AWSAccount identities.
+  let key = `${u.type}\u0001${u.arn}\u0001${account}\u0001${u.accountId}\u0001${u.invokedBy}\u0001${u.userName}`;
+  if (!u.arn || u.type === 'AWSAccount') key += `\u0001${u.principalId}`;
+  if (sc || u.sourceIdentity || u.onBehalfOf)
+    key += `\u0001${u.sourceIdentity}\u0001${sc?.sourceIdentity}\u0001${sc?.webIdFederationData?.federatedProvider}\u0001${u.onBehalfOf?.userId}`;
   let p = principals.get(key);
   if (p === undefined) {
     if (principals.size >= 20_000) principals.clear();
