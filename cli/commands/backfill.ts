@@ -97,6 +97,8 @@ export const backfillCommand: Command = {
         store: w.store,
         engine: w.engine,
         sinks,
+        ...(bool(args, 'deliver') ? { route: w.route, routing: w.routing } : {}),
+        suppressions: w.suppressions,
         clock: io.clock,
         streams: w.streams,
         log: w.log,

@@ -1,15 +1,18 @@
 import { backoffMs, dispatchDue } from '../../alerts/dispatch.js';
+import type { Routing } from '../../alerts/routing.js';
 import type { Sink } from '../../alerts/sink.js';
 import type { Alert } from '../../core/alert.js';
 import type { Clock } from '../../core/clock.js';
 import type { SecretAccessEvent } from '../../core/event.js';
 import { redact } from '../../core/secret.js';
 import type { DetectionEngine } from '../../detectors/engine.js';
+import type { CompiledSuppression } from '../../detectors/suppress.js';
 import { classifyFailure } from '../../ingest/live/errors.js';
 import { normalizeRecords } from '../../ingest/live/normalize.js';
 import { type LiveBatch, type LiveStream, readWindowCheckpoint, sleep } from '../../ingest/live/source.js';
 import { IngestStats, type QuarantineEntry } from '../../ingest/pipeline.js';
 import { Checkpoints } from '../../store/checkpoints.js';
+import { openDeliveries } from '../../store/deliveries.js';
 import type { Store } from '../../store/store.js';
 import { commitBatch, type IngestSummary } from '../pipeline.js';
 import type { Logger } from './logger.js';
@@ -20,6 +23,10 @@ export interface WatchOptions {
   readonly engine: DetectionEngine;
   readonly sinks: ReadonlyMap<string, Sink>;
   readonly route?: (alert: Alert) => readonly string[];
+  /** Routes' grouping, repeat intervals and digests for delivery. */
+  readonly routing?: Routing;
+  /** Alerts matching one of these are stored but not delivered. */
+  readonly suppressions?: readonly CompiledSuppression[];
   readonly clock: Clock;
   readonly streams: readonly LiveStream[];
   readonly log: Logger;
@@ -235,9 +242,10 @@ class Dispatcher {
   async dispatch(): Promise<void> {
     const { metrics, log } = this.opts;
     try {
-      const report = await dispatchDue(this.opts.store.outbox(), this.opts.sinks, {
+      const report = await dispatchDue(openDeliveries(this.opts.store), this.opts.sinks, {
         clock: this.opts.clock,
         signal: this.signal,
+        ...(this.opts.routing ? { routing: this.opts.routing } : {}),
       });
       for (const [sink, n] of Object.entries(report.delivered))
         metrics.inc('vigil_alerts_delivered_total', { sink }, n);

@@ -1,12 +1,21 @@
 import type { Server } from 'node:http';
 import { ndjsonSink } from '../../alerts/ndjson.js';
 import type { Sink } from '../../alerts/sink.js';
+import type { Alert } from '../../core/alert.js';
 import { UsageError } from '../../core/errors.js';
 import { createStreams } from '../../ingest/live/registry.js';
 import { budgets, type LiveStream } from '../../ingest/live/source.js';
 import type { Store } from '../../store/store.js';
 import { type Io, type ParsedArgs, str } from '../command.js';
-import { buildEngine, configuredSinks, dbPath, loadRootConfig, openStore } from '../common.js';
+import {
+  type Alerting,
+  alerting,
+  dbPath,
+  detectionSetup,
+  loadRootConfig,
+  openStore,
+  routeWith,
+} from '../common.js';
 import { startHttp } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -36,7 +45,10 @@ export interface Watcher {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly sinks: Map<string, Sink>;
-  readonly engine: ReturnType<typeof buildEngine>;
+  readonly engine: ReturnType<typeof detectionSetup>['engine'];
+  readonly suppressions: ReturnType<typeof detectionSetup>['suppressions'];
+  readonly routing: Alerting['routing'];
+  readonly route: (alert: Alert) => readonly string[];
   readonly db: string;
   close(): Promise<void>;
 }
@@ -61,8 +73,9 @@ export async function setUpWatch(args: ParsedArgs, io: Io, command: string): Pro
   const port = str(args, 'http-port');
   if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`--http-port: not a port: ${port}`);
   const db = dbPath(args, io, config);
-  const engine = buildEngine(config, db);
-  const sinks = configuredSinks(config, io);
+  const { engine, suppressions } = detectionSetup(config, db);
+  const alerts = alerting(config, io);
+  const sinks = alerts.sinks;
   const out = str(args, 'alerts-out');
   if (out)
     sinks.set(
@@ -91,6 +104,9 @@ export async function setUpWatch(args: ParsedArgs, io: Io, command: string): Pro
     metrics,
     sinks,
     engine,
+    suppressions,
+    routing: alerts.routing,
+    route: routeWith(alerts),
     db,
     async close() {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
