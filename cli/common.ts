@@ -29,8 +29,12 @@ export function loadRootConfig(args: ParsedArgs, io: Io): { config: RootConfig; 
   return { config: loadConfig(file), file };
 }
 
+/** The store: --db, then $VIGIL_DB, then the config file's store.path, then the default. */
 export function dbPath(args: ParsedArgs, io: Io, config?: RootConfig): string {
-  return resolve(io.cwd, str(args, 'db') ?? io.env.VIGIL_DB ?? config?.store.path ?? DEFAULT_DB);
+  const explicit = str(args, 'db') ?? io.env.VIGIL_DB;
+  if (explicit) return resolve(io.cwd, explicit);
+  const fromFile = config ?? loadRootConfig(args, io).config;
+  return resolve(io.cwd, fromFile.store.path);
 }
 
 export function openStore(path: string, readonly = false): Store {

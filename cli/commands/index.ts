@@ -9,6 +9,7 @@ import { quarantineCommand } from './quarantine.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
+import { suppressCommand } from './suppress.js';
 import { watchCommand } from './watch.js';
 
 /** Every command. Add a command here with one line. */
@@ -24,4 +25,5 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   backfillCommand,
   simulateCommand,
+  suppressCommand,
 ];
