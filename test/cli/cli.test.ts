@@ -114,6 +114,17 @@ describe('vigil CLI', () => {
     expect(r.stderr).toContain('truncated gzip');
   });
 
+  it('writes OCSF API Activity events with --ocsf', async () => {
+    const r = await runCli(['normalize', '--ocsf', join(logs, 'more.ndjson')]);
+    expect(r.code).toBe(0);
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out).toHaveLength(2);
+    for (const o of out) expect(o.class_uid).toBe(6003);
+  });
+
   it('reads stdin with -', async () => {
     const line = JSON.stringify(read('stdin', T0, 'app', 's', 'prod/db'));
     const r = await runCli(['normalize', '-'], { input: `${line}\n` });
