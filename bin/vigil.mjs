@@ -8,6 +8,10 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
+// vigil pins AWS SDK versions that run on Node 20; the SDK's notice about its future Node 22 floor would
+// otherwise land in the middle of vigil's JSON logs on every start.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
