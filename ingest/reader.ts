@@ -1,8 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
+
+const gunzipAsync = promisify(gunzip);
+
 import { UsageError } from '../core/errors.js';
 import { looksLikeCsvHeader, openQuote, splitCsvRecord } from './csv.js';
 
@@ -24,7 +28,12 @@ export interface InputFile {
   /** What logs and the quarantine show: a path, or `-` for stdin. */
   readonly name: string;
   open(): Readable;
+  /** A small file can be read whole (one read, one gunzip), which costs far less than a stream. */
+  readAll?(): Promise<Buffer>;
 }
+
+/** Files up to this size are read whole: CloudTrail delivers many small `.json.gz` files. */
+const WHOLE_FILE = 8 * 1024 * 1024;
 
 /** Files below the paths, in a stable order. Directories are read recursively; `-` is stdin. */
 export async function* listInputs(paths: readonly string[]): AsyncGenerator<InputFile> {
@@ -36,12 +45,17 @@ export async function* listInputs(paths: readonly string[]): AsyncGenerator<Inpu
     const st = await stat(p).catch(() => null);
     if (!st) throw new UsageError(`no such file or directory: ${p}`);
     if (st.isDirectory()) yield* walk(p);
-    else yield fileInput(p);
+    else yield fileInput(p, st.size);
   }
 }
 
-function fileInput(path: string): InputFile {
-  return { name: path, open: () => createReadStream(path, { highWaterMark: CHUNK }) };
+function fileInput(path: string, size: number): InputFile {
+  const small = size <= WHOLE_FILE;
+  return {
+    name: path,
+    open: () => createReadStream(path, { highWaterMark: small ? Math.max(size, 1024) : CHUNK }),
+    ...(small ? { readAll: () => readFile(path) } : {}),
+  };
 }
 
 // CloudTrail digest files sign log files; they hold no events.
@@ -54,8 +68,32 @@ async function* walk(dir: string): AsyncGenerator<InputFile> {
     const path = join(dir, e.name);
     if (IGNORED.test(path)) continue;
     if (e.isDirectory()) yield* walk(path);
-    else if (e.isFile()) yield fileInput(path);
+    else if (e.isFile()) yield fileInput(path, (await stat(path)).size);
   }
+}
+
+/**
+ * The input's text in chunks. A small file is read and gunzipped whole; if its gzip is damaged, it is
+ * read again as a stream, which yields the text before the damage and then fails where it is.
+ */
+async function* inputText(input: InputFile): AsyncGenerator<string> {
+  if (!input.readAll) {
+    yield* textChunks(input.open());
+    return;
+  }
+  const bytes = await input.readAll();
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    let text: string | null = null;
+    try {
+      text = (await gunzipAsync(bytes)).toString('utf8');
+    } catch {
+      text = null; // damaged: the stream below reports it with its position
+    }
+    if (text === null) yield* textChunks(Readable.from([bytes]));
+    else yield text;
+    return;
+  }
+  yield bytes.toString('utf8');
 }
 
 /** Chunks of text from a byte stream, gunzipped when it starts with the gzip magic bytes. */
@@ -183,7 +221,7 @@ export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> 
   let carryBom = false;
 
   try {
-    for await (const chunk of textChunks(input.open())) {
+    for await (const chunk of inputText(input)) {
       let text = carry + chunk;
       let start = 0;
       const batch: RawItem[] = [];
