@@ -289,11 +289,33 @@ const secretOf = memo(20_000, (id, region, account, full) =>
 );
 
 const principals = new Map<string, Principal>();
+const plainPrincipals = new Map<string, Principal>();
 
 /** awsPrincipal, remembered per distinct identity (a session makes many calls). */
 function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null): Principal {
   if (!u) return awsPrincipal(u, account);
   const sc = u.sessionContext;
+  // The common identity (a role session or a user, nothing else said): its type and ARN decide it.
+  if (
+    u.arn &&
+    u.accountId === account &&
+    !u.invokedBy &&
+    !u.userName &&
+    !u.sourceIdentity &&
+    !u.onBehalfOf &&
+    !sc?.sourceIdentity &&
+    !sc?.webIdFederationData &&
+    u.type !== 'AWSAccount'
+  ) {
+    const short = `${u.type}\u0001${u.arn}`;
+    let p = plainPrincipals.get(short);
+    if (p === undefined) {
+      if (plainPrincipals.size >= 20_000) plainPrincipals.clear();
+      p = awsPrincipal(u, account);
+      plainPrincipals.set(short, p);
+    }
+    return { ...p };
+  }
   // Everything awsPrincipal reads; with an ARN, principalId is read only for AWSAccount identities.
   let key = `${u.type}\u0001${u.arn}\u0001${account}\u0001${u.accountId}\u0001${u.invokedBy}\u0001${u.userName}`;
   if (!u.arn || u.type === 'AWSAccount') key += `\u0001${u.principalId}`;
