@@ -82,10 +82,16 @@ async function rawPhase(input: string, kind: string): Promise<number> {
   return n;
 }
 
-async function normalizePhase(input: string): Promise<number> {
+async function normalizePhase(input: string, batches: boolean): Promise<number> {
   const stats = new pipeline.IngestStats();
-  for await (const _ of pipeline.normalizeInputs([input], stats)) {
-    // consume
+  if (batches) {
+    for await (const _ of pipeline.normalizeBatches([input], stats)) {
+      // consume
+    }
+  } else {
+    for await (const _ of pipeline.normalizeInputs([input], stats)) {
+      // consume
+    }
   }
   if (stats.quarantinedTotal > 0)
     throw new Error(`bench data quarantined: ${JSON.stringify(stats.toJSON())}`);
@@ -100,7 +106,9 @@ async function runPhase(): Promise<void> {
   pipeline = await import('../ingest/pipeline.js');
   const t0 = performance.now();
   const records =
-    values.phase === 'raw' ? await rawPhase(input, values.kind ?? 'ndjson') : await normalizePhase(input);
+    values.phase === 'raw'
+      ? await rawPhase(input, values.kind ?? 'ndjson')
+      : await normalizePhase(input, values.phase === 'normalize-batches');
   const ms = performance.now() - t0;
   const result: PhaseResult = { records, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -359,7 +367,12 @@ async function main(): Promise<void> {
               p.maxRssMb.toFixed(0),
               `${((rate(p) / rate(raw)) * 100).toFixed(0)} %`,
             ];
-      rows.push(row('raw gunzip+JSON.parse', raw), row('normalize', norm));
+      const batches = child('normalize-batches', set.path, set.kind);
+      rows.push(
+        row('raw gunzip+JSON.parse', raw),
+        row('normalize', norm),
+        row('normalize (batch API)', batches),
+      );
       if (!values['no-ingest']) {
         const db = join(dir, `ingest-${rows.length}.db`);
         const ingest = timed(
