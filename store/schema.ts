@@ -88,6 +88,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Detection queue (store/pending.ts): events wait here to be detected in event-time order.
   `
-  CREATE TABLE pending (time INTEGER NOT NULL, event_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (time, event_id)) WITHOUT ROWID;
+  CREATE TABLE pending (time INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (time, seq)) WITHOUT ROWID;
   `,
 ];

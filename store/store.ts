@@ -85,6 +85,8 @@ export class Store {
   readonly db: DB;
   readonly path: string;
   private readonly principalIds = new Map<string, number>();
+  /** Row of each event this store inserted, for the detection queue (no second copy of the body). */
+  private readonly seqs = new WeakMap<SecretAccessEvent, number>();
   private readonly resourceIds = new Map<string, number>();
   private readonly stmts;
   readonly state: CachedState;
@@ -212,6 +214,7 @@ export class Store {
         const r = this.stmts.insertEvent.run(rid, time, principal, resource, OUTCOME_CODE[e.outcome], body);
         if (r.changes === 1) {
           fresh.push(e);
+          this.seqs.set(e, Number(r.lastInsertRowid));
           break;
         }
         // Taken: the same event again, or (vanishingly rarely) another id with the same hash.
@@ -219,6 +222,28 @@ export class Store {
       }
     }
     return fresh;
+  }
+
+  /** The row an event got from `insertEvents` in this process, if it did. */
+  seqOf(e: SecretAccessEvent): number | undefined {
+    return this.seqs.get(e);
+  }
+
+  /** Events by row, in the order asked for. */
+  eventsBySeq(seqs: readonly number[]): SecretAccessEvent[] {
+    if (seqs.length === 0) return [];
+    const byId = new Map<number, SecretAccessEvent>();
+    const stmt = this.db.prepare(
+      `SELECT e.seq, e.body, p.key AS pk, p.type AS pt, p.name AS pn, p.account AS pa,
+              r.key AS rk, r.type AS rt, r.name AS rn, r.account AS ra, r.region AS rr
+       FROM events e JOIN principals p ON p.id = e.principal LEFT JOIN resources r ON r.id = e.resource
+       WHERE e.seq IN (SELECT value FROM json_each(?))`,
+    );
+    for (const row of stmt.iterate(JSON.stringify(seqs))) {
+      const r = row as EventRow & { seq: number };
+      byId.set(r.seq, hydrate(r));
+    }
+    return seqs.map((q) => byId.get(q)).filter((e): e is SecretAccessEvent => e !== undefined);
   }
 
   insertQuarantine(entries: readonly QuarantineEntry[], now: number): void {
