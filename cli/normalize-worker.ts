@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import type { SecretAccessEvent } from '../core/event.js';
-import { IngestStats, normalizeInputs, type QuarantineEntry } from '../ingest/pipeline.js';
+import { IngestStats, type QuarantineEntry } from '../ingest/pipeline.js';
 import type { FromWorker, ToWorker, WorkerInput } from './parallel.js';
+import { inlineBatches } from './pipeline.js';
 
 /** The read side of `ingest` on the second core: files → normalized events, posted in batches. */
 const port = parentPort!;
@@ -24,23 +25,11 @@ async function send(events: SecretAccessEvent[], quarantine: QuarantineEntry[]) 
 
 const stats = new IngestStats();
 try {
-  let events: SecretAccessEvent[] = [];
-  let quarantine: QuarantineEntry[] = [];
-  const options = {
-    format: input.format,
-    onFile: (file: { name: string }, index: number) =>
-      port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker),
-  };
-  for await (const item of normalizeInputs(input.paths, stats, options)) {
-    if (item.kind === 'event') events.push(item.event);
-    else quarantine.push(item.entry);
-    if (events.length + quarantine.length >= input.batchSize) {
-      await send(events, quarantine);
-      events = [];
-      quarantine = [];
-    }
+  const onFile = (file: { name: string }, index: number) =>
+    port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker);
+  for await (const batch of inlineBatches(input.paths, stats, { format: input.format, onFile })) {
+    await send(batch.events, batch.quarantine);
   }
-  await send(events, quarantine);
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {
   port.postMessage({

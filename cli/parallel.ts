@@ -6,7 +6,6 @@ import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
 export interface WorkerInput {
   readonly paths: readonly string[];
   readonly format: string | undefined;
-  readonly batchSize: number;
   readonly maxInFlight: number;
 }
 
@@ -28,12 +27,12 @@ export interface Batch {
  * input size. `stats` is filled in when the generator ends.
  */
 export async function* normalizeInWorker(
-  input: Omit<WorkerInput, 'batchSize' | 'maxInFlight'> & { batchSize?: number; maxInFlight?: number },
+  input: Omit<WorkerInput, 'maxInFlight'> & { maxInFlight?: number },
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
 ): AsyncGenerator<Batch> {
   const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-    workerData: { batchSize: 2000, maxInFlight: 4, ...input } satisfies WorkerInput,
+    workerData: { maxInFlight: 4, ...input } satisfies WorkerInput,
   });
   const queue: FromWorker[] = [];
   let notify: (() => void) | undefined;

@@ -7,10 +7,9 @@ import type { SecretAccessEvent } from '../core/event.js';
 import type { DetectionEngine } from '../detectors/engine.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
-  type IngestItem,
   IngestStats,
   type NormalizeOptions,
-  normalizeInputs,
+  normalizeBatches,
   type QuarantineEntry,
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
@@ -142,16 +141,18 @@ export function detectQueued(
   }
 }
 
-/** Normalized items grouped into batches, on this thread (stdin, tests, or when asked to). */
-async function* inlineBatches(
+/** Normalized items grouped into batches of about BATCH, on this thread (stdin, tests, or when asked to). */
+export async function* inlineBatches(
   paths: readonly string[],
   stats: IngestStats,
   opts: NormalizeOptions,
 ): AsyncGenerator<Batch> {
   let batch: Batch = { events: [], quarantine: [] };
-  for await (const item of normalizeInputs(paths, stats, opts) as AsyncGenerator<IngestItem>) {
-    if (item.kind === 'event') batch.events.push(item.event);
-    else batch.quarantine.push(item.entry);
+  for await (const items of normalizeBatches(paths, stats, opts)) {
+    for (const item of items) {
+      if (item.kind === 'event') batch.events.push(item.event);
+      else batch.quarantine.push(item.entry);
+    }
     if (batch.events.length + batch.quarantine.length >= BATCH) {
       yield batch;
       batch = { events: [], quarantine: [] };
@@ -177,7 +178,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   };
   const threaded = (opts.threads ?? 2) > 1 && !paths.includes('-') && !opts.sources && !opts.containers;
   const batches = threaded
-    ? normalizeInWorker({ paths, format: opts.format, batchSize: BATCH }, stats, opts.onFile)
+    ? normalizeInWorker({ paths, format: opts.format }, stats, opts.onFile)
     : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
   for await (const batch of batches) {
     commitBatch(opts, batch.events, batch.quarantine, summary, 'later');

@@ -117,8 +117,17 @@ export const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high
 
 /**
  * Whether the event is a read of secret material by the principal itself: the reads that baselines
- * count. A Decrypt that a service made for a read is part of that read, not a second one.
+ * count. A Decrypt that a service made for a read is part of that read, not a second one; a batch call's
+ * per-secret events are counted through the GetSecretValue records logged beside them.
  */
-export function isSecretRead(e: Pick<SecretAccessEvent, 'action' | 'source' | 'resource'>): boolean {
-  return e.action === 'read' && e.resource !== null && e.source.viaService === null;
+export function isSecretRead(
+  e: Pick<SecretAccessEvent, 'action' | 'source' | 'resource' | 'details'>,
+): boolean {
+  // Secrets Manager logs a GetSecretValue for each secret of a BatchGetSecretValue: count those, once.
+  return (
+    e.action === 'read' &&
+    e.resource !== null &&
+    e.source.viaService === null &&
+    e.details?.batchCall !== true
+  );
 }

@@ -71,14 +71,7 @@ export async function* normalizeInputs(
   stats: IngestStats,
   options: NormalizeOptions = {},
 ): AsyncGenerator<IngestItem> {
-  const sources = options.sources ?? SOURCES;
-  const forced = forcedSource(options.format, sources);
-  const containers = options.containers ?? CONTAINERS;
-  for await (const file of listInputs(paths)) {
-    options.onFile?.(file, stats.files);
-    stats.files++;
-    for await (const batch of normalizeFile(file, stats, sources, forced, containers)) yield* batch;
-  }
+  for await (const batch of normalizeBatches(paths, stats, options)) yield* batch;
 }
 
 /**
@@ -117,51 +110,69 @@ async function* normalizeFile(
   forced: Source | undefined,
   containers: readonly Container[],
 ): AsyncGenerator<IngestItem[]> {
-  const quarantine = (position: string, reason: string): IngestItem => {
-    bump(stats.quarantined, reasonKey(reason));
-    return { kind: 'quarantine', entry: { file: file.name, position, reason } };
-  };
+  const ctx: ValueContext = { origin: file.name, stats, sources, forced, containers };
   for await (const items of readBatches(file)) {
     const out: IngestItem[] = [];
     for (const item of items) {
-      if ('error' in item) {
-        out.push(quarantine(item.position, item.error));
-        continue;
-      }
-      for (const x of expand(item.value, item.position, containers)) {
-        if ('error' in x) {
-          out.push(quarantine(x.position, x.error));
-          continue;
-        }
-        stats.records++;
-        if ('skip' in x) {
-          bump(stats.skipped, x.skip);
-          continue;
-        }
-        const source = forced ?? detectSource(sources, x.record);
-        if (!source) {
-          const keys = Object.keys(x.record).slice(0, 6).join(',');
-          out.push(quarantine(x.position, `unknown record shape (keys: ${keys})`));
-          continue;
-        }
-        let result: ReturnType<Source['normalize']>;
-        try {
-          result = source.normalize(x.record);
-        } catch (err) {
-          // A normalizer bug must not stop the pipeline: the record is quarantined with the bug's name.
-          result = { kind: 'invalid', reason: `${source.id}: normalizer failed (${(err as Error).name})` };
-        }
-        if (result.kind === 'skip') bump(stats.skipped, result.reason);
-        else if (result.kind === 'invalid') out.push(quarantine(x.position, result.reason));
-        else {
-          for (const event of result.events) {
-            stats.events++;
-            out.push({ kind: 'event', event });
-          }
-        }
-      }
+      if ('error' in item) out.push(quarantineItem(ctx, item.position, item.error));
+      else normalizeValue(item.value, item.position, ctx, out);
     }
     if (out.length > 0) yield out;
+  }
+}
+
+/** Where values come from and how records are read: shared by files (`vigil ingest`) and live sources. */
+export interface ValueContext {
+  /** The file name or live stream id that quarantine entries name. */
+  readonly origin: string;
+  readonly stats: IngestStats;
+  readonly sources: readonly Source[];
+  readonly forced?: Source | undefined;
+  readonly containers: readonly Container[];
+}
+
+export function quarantineItem(ctx: ValueContext, position: string, reason: string): IngestItem {
+  bump(ctx.stats.quarantined, reasonKey(reason));
+  return { kind: 'quarantine', entry: { file: ctx.origin, position, reason } };
+}
+
+/**
+ * One parsed JSON value (or JSON text) → containers unwrapped → each record's source detected →
+ * normalized events, counted skips or quarantine entries, appended to `out`. Never throws for bad input.
+ */
+export function normalizeValue(value: unknown, position: string, ctx: ValueContext, out: IngestItem[]): void {
+  const { stats } = ctx;
+  for (const x of expand(value, position, ctx.containers)) {
+    if ('error' in x) {
+      out.push(quarantineItem(ctx, x.position, x.error));
+      continue;
+    }
+    stats.records++;
+    if ('skip' in x) {
+      bump(stats.skipped, x.skip);
+      continue;
+    }
+    const source = ctx.forced ?? detectSource(ctx.sources, x.record);
+    if (!source) {
+      const keys = Object.keys(x.record).slice(0, 6).join(',');
+      out.push(quarantineItem(ctx, x.position, `unknown record shape (keys: ${keys})`));
+      continue;
+    }
+    let result: ReturnType<Source['normalize']>;
+    try {
+      result = source.normalize(x.record);
+    } catch (err) {
+      // A normalizer bug must not stop the pipeline: the record is quarantined with the bug's name.
+      result = { kind: 'invalid', reason: `${source.id}: normalizer failed (${(err as Error).name})` };
+    }
+    if (result.kind === 'skip') bump(stats.skipped, result.reason);
+    else if (result.kind === 'invalid') out.push(quarantineItem(ctx, x.position, result.reason));
+    else {
+      for (const event of result.events) {
+        stats.events++;
+        out.push({ kind: 'event', event });
+      }
+    }
   }
 }
 

@@ -5,7 +5,13 @@ import Database from 'better-sqlite3';
 import type { Outbox, PendingDelivery } from '../alerts/outbox.js';
 import type { Alert } from '../core/alert.js';
 import { StoreError } from '../core/errors.js';
-import type { Outcome, Principal, Resource, SecretAccessEvent } from '../core/event.js';
+import {
+  isSecretRead,
+  type Outcome,
+  type Principal,
+  type Resource,
+  type SecretAccessEvent,
+} from '../core/event.js';
 import type { StateStore } from '../detectors/detector.js';
 import type { QuarantineEntry } from '../ingest/pipeline.js';
 import { MIGRATIONS } from './schema.js';
@@ -316,7 +322,7 @@ export class Store {
     );
     for (const row of stmt.iterate(...w.params)) {
       const e = hydrate(row as EventRow);
-      if (q.readsOnly && (e.action !== 'read' || e.source.viaService !== null)) continue;
+      if (q.readsOnly && !isSecretRead(e)) continue;
       yield e;
     }
   }
