@@ -16,8 +16,9 @@ function topHelp(commands: readonly Command[]): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    'Environment: VIGIL_DB (store path), VIGIL_CONFIG (config file).',
-    'Docs: README.md, docs/events.md, docs/alerts.md, docs/config.md',
+    'Environment: VIGIL_DB (store path), VIGIL_CONFIG (config file), VIGIL_SLACK_WEBHOOK_URL and',
+    'VIGIL_SNS_TOPIC_ARN (send alerts of severity medium and above there with no config), VIGIL_DEBUG.',
+    'Docs: README.md, docs/events.md, docs/alerts.md, docs/config.md, docs/watch.md, docs/detectors.md',
     '',
   ].join('\n');
 }
