@@ -403,7 +403,8 @@ async function main(): Promise<void> {
         `(x${(big.maxRssMb / small.maxRssMb).toFixed(2)} memory for x${(big.records / small.records).toFixed(0)} input)\n`,
     );
     process.stdout.write(
-      'one core does the reading, parsing and normalizing; gunzip of .gz inputs runs on the libuv thread pool (the second core).\n',
+      'normalize: one core reads, parses and normalizes; gunzip of .gz inputs runs on the libuv thread pool.\n' +
+        'ingest: a worker thread (the second core) reads and normalizes while the main thread stores and detects.\n',
     );
   } finally {
     if (values.keep) process.stderr.write(`kept ${dir}\n`);
