@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * Local peers that speak the real wire protocols, for the real AWS SDK clients and the real Slack sink:
  * AWS JSON 1.1 (POST /, `X-Amz-Target: <service>.<Operation>`, `application/x-amz-json-1.1`, errors as
- * `{"__type": ..., "message": ...}` with a 4xx status) for CloudTrail and CloudWatch Logs, and a Slack
- * incoming webhook.
+ * `{"__type": ..., "message": ...}` with a 4xx status) for CloudTrail and CloudWatch Logs, the AWS query
+ * protocol (form-encoded POST, XML answers) for STS AssumeRole, and a Slack incoming webhook.
  */
 
 /**
@@ -23,6 +23,8 @@ export interface Request {
   readonly target: string;
   readonly body: Record<string, unknown>;
   readonly authorization: string;
+  /** The `X-Amz-Security-Token` header: the session token of temporary credentials, or empty. */
+  readonly securityToken?: string;
   readonly at: number;
 }
 
@@ -66,6 +68,8 @@ export class FakeCloudTrail {
   failWhen: ((r: Request) => { type: string; status: number } | null) | null = null;
   /** Return this many empty pages with a token before the real ones, per lookup. */
   emptyPages = 0;
+  /** Which events a request sees (e.g. per account, by the signing key); default all. */
+  visibleTo: ((r: Request, e: TrailEvent) => boolean) | null = null;
   private server?: Server;
   url = '';
 
@@ -82,6 +86,7 @@ export class FakeCloudTrail {
         target,
         body,
         authorization: String(req.headers.authorization ?? ''),
+        securityToken: String(req.headers['x-amz-security-token'] ?? ''),
         at: Date.now(),
       };
       this.requests.push(r);
@@ -111,6 +116,7 @@ export class FakeCloudTrail {
       const now = Date.now();
       const matching = this.events
         .filter((e) => (e.visibleAt ?? 0) <= now)
+        .filter((e) => this.visibleTo?.(r, e) ?? true)
         .filter((e) => {
           const t = Date.parse(String(e.record.eventTime));
           const src = String(e.record.eventSource);
@@ -217,6 +223,85 @@ export class FakeLogs {
     });
     this.url = await listen(this.server);
     return this.url;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export interface StsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+export interface StsRequest {
+  /** The form fields: Action, Version, RoleArn, RoleSessionName, ExternalId, ... */
+  readonly params: Record<string, string>;
+  readonly authorization: string;
+}
+
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/**
+ * STS over the query protocol (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html):
+ * `Action=AssumeRole&Version=2011-06-15&RoleArn=...&RoleSessionName=...[&ExternalId=...]`, answered with
+ * `AssumeRoleResponse/AssumeRoleResult/{AssumedRoleUser,Credentials}`; errors as `ErrorResponse/Error`.
+ */
+export class FakeSts {
+  /** Credentials handed out per role ARN; a role missing here is answered with AccessDenied. */
+  readonly roles = new Map<string, StsCredentials>();
+  readonly requests: StsRequest[] = [];
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = createServer(async (req, res) => {
+      const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
+      this.requests.push({ params, authorization: String(req.headers.authorization ?? '') });
+      const xml = (status: number, body: string) =>
+        res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': 'req-sts' }).end(body);
+      const error = (status: number, code: string, message: string) =>
+        xml(
+          status,
+          `<ErrorResponse xmlns="${STS_NS}"><Error><Type>Sender</Type><Code>${code}</Code>` +
+            `<Message>${message}</Message></Error><RequestId>req-sts</RequestId></ErrorResponse>`,
+        );
+      if (params.Action !== 'AssumeRole' || params.Version !== '2011-06-15')
+        return error(
+          400,
+          'InvalidAction',
+          `Could not find operation ${params.Action} for version ${params.Version}`,
+        );
+      const role = params.RoleArn ?? '';
+      const creds = this.roles.get(role);
+      if (!creds)
+        return error(
+          403,
+          'AccessDenied',
+          `User: arn:aws:iam::999988887777:user/vigil is not authorized to perform: sts:AssumeRole on resource: ${role}`,
+        );
+      const [, account, name] = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(role) ?? [];
+      const session = params.RoleSessionName ?? '';
+      const expiration = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      xml(
+        200,
+        `<AssumeRoleResponse xmlns="${STS_NS}"><AssumeRoleResult>` +
+          `<AssumedRoleUser><Arn>arn:aws:sts::${account}:assumed-role/${name}/${session}</Arn>` +
+          `<AssumedRoleId>AROA${account}:${session}</AssumedRoleId></AssumedRoleUser>` +
+          `<Credentials><AccessKeyId>${creds.accessKeyId}</AccessKeyId>` +
+          `<SecretAccessKey>${creds.secretAccessKey}</SecretAccessKey>` +
+          `<SessionToken>${creds.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+          `</AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+      );
+    });
+    this.url = await listen(this.server);
+    return this.url;
+  }
+
+  assumed(role: string): StsRequest[] {
+    return this.requests.filter((r) => r.params.RoleArn === role);
   }
 
   close(): Promise<void> {
