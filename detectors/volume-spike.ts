@@ -113,6 +113,21 @@ function describe(s: Score, hour: number): string {
   );
 }
 
+/** The seasonal baseline a spike was judged against, as alert evidence. */
+function baselineEvidence(s: ReturnType<typeof score>) {
+  return {
+    expected: Number(s.expected.toFixed(2)),
+    median: s.median,
+    mad: Number(s.mad.toFixed(2)),
+    days: s.samples,
+  };
+}
+
+function thresholdEvidence(config: z.infer<typeof Config>) {
+  const { minZ, minRatio, minReads, maxPValue, busyRatio } = config;
+  return { minZ, minRatio, minReads, maxPValue, busyRatio };
+}
+
 export const volumeSpike = defineDetector({
   id: 'volume-spike',
   title: 'Secret reads far above their usual volume',
@@ -149,19 +164,8 @@ export const volumeSpike = defineDetector({
               evidence: {
                 summary: `${event.principal.name}: ${describe(s, hour)}`,
                 observed: { readsThisHour: s.observed, hourUtc: hour },
-                baseline: {
-                  expected: Number(s.expected.toFixed(2)),
-                  median: s.median,
-                  mad: Number(s.mad.toFixed(2)),
-                  days: s.samples,
-                },
-                threshold: {
-                  minZ: config.minZ,
-                  minRatio: config.minRatio,
-                  minReads: config.minReads,
-                  maxPValue: config.maxPValue,
-                  busyRatio: config.busyRatio,
-                },
+                baseline: baselineEvidence(s),
+                threshold: thresholdEvidence(config),
               },
             });
           }
@@ -189,19 +193,8 @@ export const volumeSpike = defineDetector({
               evidence: {
                 summary: `${event.resource.name}: ${describe(s, hour)}`,
                 observed: { readsThisHour: s.observed, hourUtc: hour, secret: event.resource.id },
-                baseline: {
-                  expected: Number(s.expected.toFixed(2)),
-                  median: s.median,
-                  mad: Number(s.mad.toFixed(2)),
-                  days: s.samples,
-                },
-                threshold: {
-                  minZ: config.minZ,
-                  minRatio: config.minRatio,
-                  minReads: config.minReads,
-                  maxPValue: config.maxPValue,
-                  busyRatio: config.busyRatio,
-                },
+                baseline: baselineEvidence(s),
+                threshold: thresholdEvidence(config),
               },
             });
           }
