@@ -1,7 +1,15 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { z } from 'zod';
-import { Duration, type PollContext, readWindowCheckpoint } from './source.js';
+import {
+  Duration,
+  type LiveBatch,
+  type LiveRecord,
+  type PollContext,
+  type RateBudget,
+  readWindowCheckpoint,
+  slices,
+} from './source.js';
 
 /** An account reached through an assumed role; without any, the default AWS credential chain is used. */
 export const AccountConfig = z.strictObject({
@@ -77,4 +85,42 @@ export function pollWindow(
   const from =
     ctx.since ?? (previous !== undefined ? previous - opts.overlap : ctx.now - opts.initialLookback);
   return { from: Math.max(0, from), to: ctx.now, previous };
+}
+
+/** One page of a time-ranged API: its records and the token of the next page, if any. */
+export interface WindowPage {
+  readonly records: LiveRecord[];
+  readonly token: string | undefined;
+}
+
+/**
+ * The read loop every time-ranged AWS source shares: the poll window (checkpoint minus overlap, or the
+ * lookback, or `since`) cut into slices, oldest first; each slice paged until the token disappears (a page
+ * may be empty and still carry one), a request budget taken before every call; the checkpoint moves to a
+ * slice's end after its last page. A stop request finishes the page in flight and leaves the rest.
+ */
+export async function* pagedWindows(
+  ctx: PollContext,
+  id: string,
+  opts: { overlap: number; initialLookback: number; slice: number },
+  budget: RateBudget,
+  fetchPage: (start: number, end: number, token: string | undefined) => Promise<WindowPage>,
+): AsyncGenerator<LiveBatch> {
+  const { from, to, previous } = pollWindow(ctx, id, opts);
+  for (const [start, end] of slices(from, to, opts.slice)) {
+    let token: string | undefined;
+    do {
+      await budget.take();
+      const page = await fetchPage(start, end, token);
+      token = page.token;
+      const until = Math.max(previous ?? 0, end);
+      yield {
+        records: page.records,
+        origin: id,
+        ...(token ? {} : { checkpoint: { key: id, value: JSON.stringify({ until }) }, watermark: until }),
+        progress: { done: (token ? start : end) - from, total: to - from },
+      };
+    } while (token && !ctx.signal.aborted);
+    if (ctx.signal.aborted) return;
+  }
 }

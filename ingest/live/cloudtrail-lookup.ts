@@ -1,7 +1,7 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { z } from 'zod';
-import { accountTargets, clientConfig, pollWindow, WindowOptions } from './aws.js';
-import { defineLiveSource, type LiveRecord, type LiveStream, slices } from './source.js';
+import { accountTargets, clientConfig, pagedWindows, WindowOptions } from './aws.js';
+import { defineLiveSource, type LiveRecord, type LiveStream } from './source.js';
 
 // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html:
 // "two per second, per account, per Region", "a maximum of 50" results a page, one lookup attribute.
@@ -44,44 +44,27 @@ export const cloudtrailLookup = defineLiveSource({
             type: 'cloudtrail-lookup',
             pollIntervalMs: config.pollInterval,
             timeRanged: true,
-            async *poll(ctx) {
-              const { from, to, previous } = pollWindow(ctx, id, config);
-              for (const [start, end] of slices(from, to, config.slice)) {
-                let token: string | undefined;
-                do {
-                  await budget.take();
-                  const page = await client.send(
-                    new LookupEventsCommand({
-                      LookupAttributes: [
-                        { AttributeKey: 'EventSource', AttributeValue: `${service}.amazonaws.com` },
-                      ],
-                      StartTime: new Date(start),
-                      EndTime: new Date(end),
-                      MaxResults: PAGE_SIZE,
-                      NextToken: token,
-                    }),
-                  );
-                  token = page.NextToken || undefined;
-                  const records: LiveRecord[] = (page.Events ?? []).map((e, i) => {
-                    const position = `event ${e.EventId ?? `#${i}`}`;
-                    return e.CloudTrailEvent
-                      ? { value: e.CloudTrailEvent, position }
-                      : { error: 'lookup result without CloudTrailEvent', position };
-                  });
-                  const until = Math.max(previous ?? 0, end);
-                  yield {
-                    records,
-                    origin: id,
-                    ...(token
-                      ? {}
-                      : { checkpoint: { key: id, value: JSON.stringify({ until }) }, watermark: until }),
-                    progress: { done: (token ? start : end) - from, total: to - from },
-                  };
-                  // A stop request finishes the page in flight (yielded above) and leaves the rest for later.
-                } while (token && !ctx.signal.aborted);
-                if (ctx.signal.aborted) return;
-              }
-            },
+            poll: (ctx) =>
+              pagedWindows(ctx, id, config, budget, async (start, end, token) => {
+                const page = await client.send(
+                  new LookupEventsCommand({
+                    LookupAttributes: [
+                      { AttributeKey: 'EventSource', AttributeValue: `${service}.amazonaws.com` },
+                    ],
+                    StartTime: new Date(start),
+                    EndTime: new Date(end),
+                    MaxResults: PAGE_SIZE,
+                    NextToken: token,
+                  }),
+                );
+                const records: LiveRecord[] = (page.Events ?? []).map((e, i) => {
+                  const position = `event ${e.EventId ?? `#${i}`}`;
+                  return e.CloudTrailEvent
+                    ? { value: e.CloudTrailEvent, position }
+                    : { error: 'lookup result without CloudTrailEvent', position };
+                });
+                return { records, token: page.NextToken || undefined };
+              }),
           });
         }
       }

@@ -1,7 +1,7 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { z } from 'zod';
-import { accountTargets, clientConfig, pollWindow, WindowOptions } from './aws.js';
-import { defineLiveSource, type LiveStream, slices } from './source.js';
+import { accountTargets, clientConfig, pagedWindows, WindowOptions } from './aws.js';
+import { defineLiveSource, type LiveStream } from './source.js';
 
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html:
 // FilterLogEvents, 5 transactions per second per account and Region.
@@ -44,40 +44,24 @@ export const cloudwatchLogs = defineLiveSource({
           type: 'cloudwatch-logs',
           pollIntervalMs: config.pollInterval,
           timeRanged: true,
-          async *poll(ctx) {
-            const { from, to, previous } = pollWindow(ctx, id, config);
-            for (const [start, end] of slices(from, to, config.slice)) {
-              let token: string | undefined;
-              do {
-                await budget.take();
-                const page = await client.send(
-                  new FilterLogEventsCommand({
-                    ...groupParam,
-                    startTime: start,
-                    endTime: end,
-                    filterPattern: config.filterPattern,
-                    limit: PAGE_LIMIT,
-                    nextToken: token,
-                  }),
-                );
-                token = page.nextToken || undefined;
-                const records = (page.events ?? []).map((e, i) => ({
-                  value: e.message ?? '',
-                  position: `${e.logStreamName ?? ''} ${e.eventId ?? `#${i}`}`.trim(),
-                }));
-                const until = Math.max(previous ?? 0, end);
-                yield {
-                  records,
-                  origin: id,
-                  ...(token
-                    ? {}
-                    : { checkpoint: { key: id, value: JSON.stringify({ until }) }, watermark: until }),
-                  progress: { done: (token ? start : end) - from, total: to - from },
-                };
-              } while (token && !ctx.signal.aborted);
-              if (ctx.signal.aborted) return;
-            }
-          },
+          poll: (ctx) =>
+            pagedWindows(ctx, id, config, budget, async (start, end, token) => {
+              const page = await client.send(
+                new FilterLogEventsCommand({
+                  ...groupParam,
+                  startTime: start,
+                  endTime: end,
+                  filterPattern: config.filterPattern,
+                  limit: PAGE_LIMIT,
+                  nextToken: token,
+                }),
+              );
+              const records = (page.events ?? []).map((e, i) => ({
+                value: e.message ?? '',
+                position: `${e.logStreamName ?? ''} ${e.eventId ?? `#${i}`}`.trim(),
+              }));
+              return { records, token: page.nextToken || undefined };
+            }),
         });
       }
     }
