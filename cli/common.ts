@@ -41,18 +41,15 @@ export function openStore(path: string, readonly = false): Store {
   return Store.open(path, { readonly });
 }
 
-export function buildEngine(config: RootConfig, db: string): DetectionEngine {
-  return new DetectionEngine({
+/** The detection engine and suppressions, from the config: what `runIngest` and `watch` detect with. */
+export function detectionSetup(config: RootConfig, db: string) {
+  const engine = new DetectionEngine({
     detectors: DETECTORS,
     config: config.detectors,
     dbPath: db,
     network: networkOptions(config.network),
   });
-}
-
-/** Everything `runIngest` needs to detect and route, from the config. */
-export function detectionSetup(config: RootConfig, db: string) {
-  return { engine: buildEngine(config, db), suppressions: compileSuppressions(config.suppressions) };
+  return { engine, suppressions: compileSuppressions(config.suppressions) };
 }
 
 export interface Alerting {
@@ -117,9 +114,4 @@ export function summaryLines(s: IngestSummary, db: string): string[] {
   if (parts.length || failed.length || dead.length)
     lines.push(`delivered: ${[...parts, ...failed, ...dead].join(', ')}`);
   return lines;
-}
-
-/** Sinks alone, for callers that route every alert to every sink. Prefer `alerting`. */
-export function configuredSinks(config: RootConfig, io: Io): Map<string, Sink> {
-  return alerting(config, io).sinks;
 }

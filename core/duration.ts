@@ -48,10 +48,3 @@ export function parseTimeBound(text: string, now: number): number {
     );
   }
 }
-
-export function formatDuration(ms: number): string {
-  if (ms % UNIT_MS.d! === 0) return `${ms / UNIT_MS.d!}d`;
-  if (ms % UNIT_MS.h! === 0) return `${ms / UNIT_MS.h!}h`;
-  if (ms % UNIT_MS.m! === 0) return `${ms / UNIT_MS.m!}m`;
-  return `${ms / 1000}s`;
-}

@@ -24,11 +24,6 @@ export class ConfigError extends VigilError {
   }
 }
 
-/** A record could not be normalized. Carries no record body, only the reason. */
-export class NormalizeError extends VigilError {
-  override readonly name = 'NormalizeError';
-}
-
 /** The store could not be opened or written. */
 export class StoreError extends VigilError {
   override readonly name = 'StoreError';
