@@ -4,7 +4,7 @@ import type { Sink } from '../alerts/sink.js';
 import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
 import type { SecretAccessEvent } from '../core/event.js';
-import type { DetectionEngine } from '../detectors/engine.js';
+import type { DetectionEngine, TouchedAlert } from '../detectors/engine.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
   IngestStats,
@@ -20,6 +20,11 @@ import { type Batch, normalizeInWorker } from './parallel.js';
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
 const DETECT_CHUNK = 5000;
+/**
+ * Events detected per transaction: the detector state and the alerts are written once per transaction,
+ * so larger is cheaper; memory holds one chunk of events plus the entities and alerts they touch.
+ */
+const DETECT_COMMIT = 50_000;
 
 export interface IngestSummary {
   readonly stats: IngestStats;
@@ -113,14 +118,23 @@ export function detectQueued(
   for (;;) {
     try {
       const done = store.transaction(() => {
-        const events = queue.take(until, DETECT_CHUNK);
-        if (events.length === 0) return true;
+        // Alerts touched in this transaction, saved once at its end (not once per chunk).
+        const open = new Map<string, TouchedAlert>();
+        const load = (id: string) => open.get(id)?.alert ?? store.getAlert(id);
+        let taken = 0;
+        let firstEventTime: number | undefined;
+        while (taken < DETECT_COMMIT) {
+          const events = queue.take(until, DETECT_CHUNK);
+          if (events.length === 0) break;
+          taken += events.length;
+          firstEventTime ??= Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
+          for (const [id, t] of engine.run(events, { state: store.state, firstEventTime }, load)) {
+            open.set(id, { alert: t.alert, isNew: open.get(id)?.isNew ?? t.isNew });
+          }
+        }
+        if (taken === 0) return true;
         const now = clock.now();
-        const firstEventTime = Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
-        const touched = engine.run(events, { state: store.state, firstEventTime }, (id) =>
-          store.getAlert(id),
-        );
-        for (const { alert, isNew } of touched.values()) {
+        for (const { alert, isNew } of open.values()) {
           const rule = isNew ? suppressionFor(alert, suppressions) : null;
           store.saveAlert(alert, now, rule ? suppressionLabel(rule) : null);
           if (!isNew) summary.updatedAlerts++;
@@ -131,7 +145,7 @@ export function detectQueued(
           }
         }
         store.state.flush();
-        return false;
+        return taken < DETECT_COMMIT;
       });
       if (done) return;
     } catch (err) {

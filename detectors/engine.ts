@@ -74,52 +74,51 @@ export class DetectionEngine {
     const touched = new Map<string, TouchedAlert>();
     for (const event of events) {
       for (const { detector, finding } of this.evaluate(event, ctx)) {
-        const draft = this.toAlert(detector, finding, undefined);
-        const open = touched.get(draft.id);
-        const existing = open?.alert ?? load(draft.id);
-        const alert = existing ? this.toAlert(detector, finding, existing) : draft;
-        touched.set(alert.id, { alert, isNew: open ? open.isNew : !existing });
+        const id = this.idOf(detector, finding);
+        const open = touched.get(id);
+        // An alert this run already touched is this run's own copy: fold into it in place.
+        if (open) fold(open.alert, detector, finding);
+        else {
+          const existing = load(id);
+          touched.set(id, { alert: this.toAlert(detector, finding, existing), isNew: !existing });
+        }
       }
     }
     return touched;
   }
 
+  /** Alert ids by detector, group key and window: a hash each, remembered (bounded) across findings. */
+  private readonly ids = new Map<string, string>();
+
+  private idOf(detector: Detector, f: Finding): string {
+    const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
+    const window = Math.floor(Date.parse(f.event.time) / detector.groupWindowMs) * detector.groupWindowMs;
+    const k = `${detector.id}\u0000${groupKey}\u0000${window}`;
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      if (this.ids.size >= 10_000) this.ids.clear();
+      id = alertId(detector.id, groupKey, window);
+      this.ids.set(k, id);
+    }
+    return id;
+  }
+
   /**
    * Folds a finding into its alert: findings with the same group key (detector + principal by default) in
    * the same fixed window of event time are one alert, so the result does not depend on reading order.
+   * Returns a new alert; `existing` is not changed.
    */
   toAlert(detector: Detector, f: Finding, existing: Alert | undefined): Alert {
-    const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
-    const t = Date.parse(f.event.time);
-    const window = Math.floor(t / detector.groupWindowMs) * detector.groupWindowMs;
-    const id = alertId(detector.id, groupKey, window);
     if (existing) {
       if (existing.eventIds.includes(f.event.id)) return existing;
-      const resources =
-        f.resource && !existing.resources.includes(f.resource.id)
-          ? [...existing.resources, f.resource.id]
-          : existing.resources;
-      const later = t >= Date.parse(existing.lastTime);
-      const earlier = t < Date.parse(existing.time);
-      return {
-        ...existing,
-        time: earlier ? f.event.time : existing.time,
-        lastTime: later ? f.event.time : existing.lastTime,
-        severity:
-          SEVERITY_RANK[f.severity] > SEVERITY_RANK[existing.severity] ? f.severity : existing.severity,
-        resources,
-        eventIds:
-          existing.eventIds.length < MAX_EVENT_IDS ? [...existing.eventIds, f.event.id] : existing.eventIds,
-        count: existing.count + 1,
-        evidence: later ? f.evidence : existing.evidence,
-        title:
-          resources.length > 1
-            ? `${detector.title}: ${f.principal.name} (${resources.length} secrets)`
-            : existing.title,
-      };
+      const copy = { ...existing, resources: [...existing.resources], eventIds: [...existing.eventIds] };
+      fold(copy, detector, f);
+      return copy;
     }
+    const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
+    const t = Date.parse(f.event.time);
     return {
-      id,
+      id: this.idOf(detector, f),
       time: f.event.time,
       lastTime: f.event.time,
       detector: detector.id,
@@ -136,6 +135,37 @@ export class DetectionEngine {
       query: investigateCommand(f, t, this.dbPath),
     };
   }
+}
+
+/** Per alert being folded: the last event folded into it and its resources as a set. */
+const folded = new WeakMap<Alert, { last: string; resources: Set<string> }>();
+
+/** Adds a finding to an alert in place (the caller owns `a`): times, severity, resources, event ids. */
+function fold(a: Alert, detector: Detector, f: Finding): void {
+  // Findings come in event order, so a repeated event is the last one folded.
+  const seen = folded.get(a);
+  if (seen ? seen.last === f.event.id : a.eventIds.includes(f.event.id)) return;
+  let resources = seen?.resources;
+  if (!resources) {
+    resources = new Set(a.resources);
+    folded.set(a, { last: f.event.id, resources });
+  } else seen!.last = f.event.id;
+  const t = Date.parse(f.event.time);
+  const later = t >= Date.parse(a.lastTime);
+  if (t < Date.parse(a.time)) a.time = f.event.time;
+  if (later) {
+    a.lastTime = f.event.time;
+    a.evidence = f.evidence;
+  }
+  if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[a.severity]) a.severity = f.severity;
+  if (f.resource && !resources.has(f.resource.id)) {
+    resources.add(f.resource.id);
+    a.resources.push(f.resource.id);
+    if (a.resources.length > 1)
+      a.title = `${detector.title}: ${f.principal.name} (${a.resources.length} secrets)`;
+  }
+  if (a.eventIds.length < MAX_EVENT_IDS) a.eventIds.push(f.event.id);
+  a.count += 1;
 }
 
 export function alertId(detectorId: string, groupKey: string, windowStart: number): string {

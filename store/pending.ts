@@ -20,7 +20,7 @@ export class PendingQueue implements EventQueue {
     this.insert = db.prepare('INSERT OR IGNORE INTO pending (time, seq) VALUES (?, ?)');
     this.select = db.prepare('SELECT time, seq FROM pending WHERE time <= ? ORDER BY time, seq LIMIT ?');
     this.ties = db.prepare('SELECT time, seq FROM pending WHERE time = ? ORDER BY seq');
-    this.remove = db.prepare('DELETE FROM pending WHERE time = ? AND seq = ?');
+    this.remove = db.prepare('DELETE FROM pending WHERE time <= ?');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
   }
 
@@ -43,9 +43,13 @@ export class PendingQueue implements EventQueue {
     // Events of the same millisecond are taken together, so their (time, id) order never depends on
     // where a chunk ended.
     const last = rows.at(-1);
-    if (last && rows.length === limit)
+    let upTo = bound;
+    if (last && rows.length === limit) {
       rows = [...rows.filter((r) => r.time !== last.time), ...(this.ties.all(last.time) as typeof rows)];
-    for (const r of rows) this.remove.run(r.time, r.seq);
+      upTo = last.time;
+    }
+    // What was taken is exactly the queue's prefix up to `upTo`: one range delete.
+    if (rows.length > 0) this.remove.run(upTo);
     return this.store.eventsBySeq(rows.map((r) => r.seq)).sort(compareEvents);
   }
 

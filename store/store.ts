@@ -37,10 +37,14 @@ function rowKey(eventId: string, timeMs: number, probe = 0): bigint {
 
 interface EventRow {
   body: string;
+  time: number;
+  outcome: number;
+  ctx: number | null;
   pk: string;
   pt: Principal['type'];
   pn: string;
   pa: string | null;
+  pv?: string | null;
   rk: string | null;
   rt: Resource['type'] | null;
   rn: string | null;
@@ -48,16 +52,108 @@ interface EventRow {
   rr: string | null;
 }
 
-/** The stored body: the event without what the dictionaries hold (principal identity, resource). */
-function slim(e: SecretAccessEvent): object {
-  const { principal, resource: _r, ...rest } = e;
-  const p: Record<string, string | null> = {};
-  if (principal.via !== undefined) p.via = principal.via;
-  if (principal.session !== undefined) p.session = principal.session;
-  return { ...rest, principal: p };
+const OUTCOMES: readonly Outcome[] = ['success', 'denied', 'error'];
+
+/** Absent optional fields travel as 0 in the compact arrays (no field of the event is ever a number). */
+const ABSENT = 0;
+const opt = <T>(v: T | undefined): T | 0 => (v === undefined ? ABSENT : v);
+const unopt = <T>(v: T | 0): T | undefined => (v === ABSENT ? undefined : v);
+
+/**
+ * What many events share (one row of `contexts`, migration 4): the call and where it came from, except
+ * the address. Events of one workload repeat it, so each event row stores a number instead.
+ */
+type ContextTuple = [
+  provider: SecretAccessEvent['provider'],
+  service: string,
+  operation: string,
+  action: SecretAccessEvent['action'],
+  errorCode: string | null,
+  userAgent: string | null,
+  viaService: string | null,
+  vpcEndpointId: string | null | 0,
+  region: string | null,
+  account: string | null,
+  via: string | null | 0,
+];
+
+function contextOf(e: SecretAccessEvent): string {
+  const c: ContextTuple = [
+    e.provider,
+    e.service,
+    e.operation,
+    e.action,
+    e.errorCode,
+    e.source.userAgent,
+    e.source.viaService,
+    opt(e.source.vpcEndpointId),
+    e.region,
+    e.account,
+    opt(e.principal.via),
+  ];
+  return JSON.stringify(c);
 }
 
-function hydrate(row: EventRow): SecretAccessEvent {
+/** What is the event's own (`body`, as a JSON array): ids, session, address, related resource, flags. */
+type BodyTuple = [
+  id: string,
+  /** 1 when it is the id without its `provider:` prefix (CloudTrail's eventID). */
+  providerEventId: string | null | 1,
+  session: string | null | 0,
+  ip: string | null,
+  relatedResource: string | null | 0,
+  details: SecretAccessEvent['details'] | 0,
+];
+
+function bodyOf(e: SecretAccessEvent): string {
+  const pe = e.providerEventId;
+  const b: BodyTuple = [
+    e.id,
+    pe !== null && e.id.length === e.provider.length + 1 + pe.length && e.id === `${e.provider}:${pe}`
+      ? 1
+      : pe,
+    opt(e.principal.session),
+    e.source.ip,
+    opt(e.relatedResource),
+    opt(e.details),
+  ];
+  return JSON.stringify(b);
+}
+
+/** An event back from its row: the body and context tuples, the dictionaries and the columns. */
+function decode(row: EventRow, ctx: ContextTuple): SecretAccessEvent {
+  const [id, pe, session, ip, related, details] = JSON.parse(row.body) as BodyTuple;
+  const [provider, service, operation, action, errorCode, userAgent, viaService, vpce, region, account, via] =
+    ctx;
+  const principal: Principal = { id: row.pk, type: row.pt, name: row.pn, account: row.pa };
+  if (via !== ABSENT) principal.via = via;
+  if (session !== ABSENT) principal.session = session;
+  const source: SecretAccessEvent['source'] = { ip, userAgent, viaService };
+  if (vpce !== ABSENT) source.vpcEndpointId = vpce;
+  const e: SecretAccessEvent = {
+    id,
+    time: new Date(row.time).toISOString(),
+    provider,
+    service,
+    operation,
+    action,
+    outcome: OUTCOMES[row.outcome]!,
+    errorCode,
+    principal,
+    resource:
+      row.rk === null ? null : { id: row.rk, type: row.rt!, name: row.rn!, account: row.ra, region: row.rr },
+    source,
+    region,
+    account,
+    providerEventId: pe === 1 ? id.slice(provider.length + 1) : pe,
+  };
+  if (related !== ABSENT) e.relatedResource = unopt(related);
+  if (details !== ABSENT) e.details = details;
+  return e;
+}
+
+/** Events stored before migration 4 kept their fields (but principal and resource) as a JSON object. */
+function hydrateV1(row: EventRow): SecretAccessEvent {
   const body = JSON.parse(row.body) as Omit<SecretAccessEvent, 'principal' | 'resource'> & {
     principal: Pick<Principal, 'via' | 'session'>;
   };
@@ -68,6 +164,10 @@ function hydrate(row: EventRow): SecretAccessEvent {
       row.rk === null ? null : { id: row.rk, type: row.rt!, name: row.rn!, account: row.ra, region: row.rr },
   };
 }
+
+/** The columns `hydrate` reads, for an events table aliased `e`. */
+const EVENT_COLUMNS = `e.body, e.time, e.outcome, e.ctx, p.key AS pk, p.type AS pt, p.name AS pn, p.account AS pa,
+  r.key AS rk, r.type AS rt, r.name AS rn, r.account AS ra, r.region AS rr`;
 
 export interface EventQuery {
   /** Secret, parameter, key or vault: canonical id, ARN, name, or a glob with `*`. */
@@ -102,9 +202,16 @@ export class Store {
     this.db = db;
     this.stmts = {
       insertEvent: db.prepare(
-        'INSERT OR IGNORE INTO events (idh, time, principal, resource, outcome, body) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO events (idh, time, principal, resource, outcome, ctx, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      eventIdAt: db.prepare(`SELECT json_extract(body, '$.id') FROM events WHERE idh = ?`).pluck(),
+      eventIdAt: db
+        .prepare(
+          `SELECT CASE WHEN ctx IS NULL THEN json_extract(body, '$.id') ELSE json_extract(body, '$[0]') END FROM events WHERE idh = ?`,
+        )
+        .pluck(),
+      insertContext: db.prepare('INSERT INTO contexts (key) VALUES (?)'),
+      findContext: db.prepare('SELECT id FROM contexts WHERE key = ?').pluck(),
+      contextById: db.prepare('SELECT key FROM contexts WHERE id = ?').pluck(),
       insertPrincipal: db.prepare('INSERT INTO principals (key, type, name, account) VALUES (?, ?, ?, ?)'),
       findPrincipal: db.prepare('SELECT id FROM principals WHERE key = ?').pluck(),
       insertResource: db.prepare(
@@ -204,6 +311,33 @@ export class Store {
     return id;
   }
 
+  private readonly contextIds = new Map<string, number>();
+  private readonly contexts = new Map<number, ContextTuple>();
+
+  private contextId(key: string): number {
+    let id = this.contextIds.get(key);
+    if (id !== undefined) return id;
+    id = this.stmts.findContext.get(key) as number | undefined;
+    if (id === undefined) id = Number(this.stmts.insertContext.run(key).lastInsertRowid);
+    // Bounded: contexts follow workloads and clients, but a pathological log could make many.
+    if (this.contextIds.size >= 50_000) this.contextIds.clear();
+    this.contextIds.set(key, id);
+    return id;
+  }
+
+  private hydrate(row: EventRow): SecretAccessEvent {
+    if (row.ctx === null) return hydrateV1(row);
+    let ctx = this.contexts.get(row.ctx);
+    if (ctx === undefined) {
+      const key = this.stmts.contextById.get(row.ctx) as string | undefined;
+      if (key === undefined) throw new StoreError(`store is damaged: event context ${row.ctx} is missing`);
+      ctx = JSON.parse(key) as ContextTuple;
+      if (this.contexts.size >= 50_000) this.contexts.clear();
+      this.contexts.set(row.ctx, ctx);
+    }
+    return decode(row, ctx);
+  }
+
   /**
    * Stores events; returns the ones that were new. Re-ingesting an event is a no-op, which is what makes
    * ingest idempotent and keeps detectors from seeing an event twice. Call inside `transaction`.
@@ -213,11 +347,20 @@ export class Store {
     for (const e of events) {
       const principal = this.principalId(e.principal);
       const resource = e.resource ? this.resourceId(e.resource) : null;
+      const ctx = this.contextId(contextOf(e));
       const time = Date.parse(e.time);
-      const body = JSON.stringify(slim(e));
+      const body = bodyOf(e);
       for (let probe = 0; ; probe++) {
         const rid = rowKey(e.id, time, probe);
-        const r = this.stmts.insertEvent.run(rid, time, principal, resource, OUTCOME_CODE[e.outcome], body);
+        const r = this.stmts.insertEvent.run(
+          rid,
+          time,
+          principal,
+          resource,
+          OUTCOME_CODE[e.outcome],
+          ctx,
+          body,
+        );
         if (r.changes === 1) {
           fresh.push(e);
           this.seqs.set(e, Number(r.lastInsertRowid));
@@ -240,14 +383,13 @@ export class Store {
     if (seqs.length === 0) return [];
     const byId = new Map<number, SecretAccessEvent>();
     const stmt = this.db.prepare(
-      `SELECT e.seq, e.body, p.key AS pk, p.type AS pt, p.name AS pn, p.account AS pa,
-              r.key AS rk, r.type AS rt, r.name AS rn, r.account AS ra, r.region AS rr
+      `SELECT e.seq, ${EVENT_COLUMNS}
        FROM events e JOIN principals p ON p.id = e.principal LEFT JOIN resources r ON r.id = e.resource
        WHERE e.seq IN (SELECT value FROM json_each(?))`,
     );
     for (const row of stmt.iterate(JSON.stringify(seqs))) {
       const r = row as EventRow & { seq: number };
-      byId.set(r.seq, hydrate(r));
+      byId.set(r.seq, this.hydrate(r));
     }
     return seqs.map((q) => byId.get(q)).filter((e): e is SecretAccessEvent => e !== undefined);
   }
@@ -314,14 +456,13 @@ export class Store {
     if (!w) return;
     const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
     const stmt = this.db.prepare(
-      `SELECT e.body, p.key AS pk, p.type AS pt, p.name AS pn, p.account AS pa,
-              r.key AS rk, r.type AS rt, r.name AS rn, r.account AS ra, r.region AS rr
+      `SELECT ${EVENT_COLUMNS}
        FROM (SELECT * FROM events ${w.sql} ORDER BY time, seq${limit}) e
        JOIN principals p ON p.id = e.principal LEFT JOIN resources r ON r.id = e.resource
        ORDER BY e.time, e.seq`,
     );
     for (const row of stmt.iterate(...w.params)) {
-      const e = hydrate(row as EventRow);
+      const e = this.hydrate(row as EventRow);
       if (q.readsOnly && !isSecretRead(e)) continue;
       yield e;
     }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { SecretAccessEvent } from '../../core/event.js';
+import { MIGRATIONS } from '../../store/schema.js';
 import { Store } from '../../store/store.js';
 import { tempDir } from '../helpers.js';
 
@@ -140,5 +142,69 @@ describe('Store', () => {
     expect(again.state.get('ns', 'k')).toEqual({ n: 1 });
     expect(again.state.get('ns', 'other')).toBeUndefined();
     again.close();
+  });
+
+  it('gives back exactly the event it stored, optional fields absent, null or set', () => {
+    const s = Store.open(join(tempDir(), 'v.db'));
+    const variants: SecretAccessEvent[] = [
+      event('aws:e1', { providerEventId: 'e1' }), // providerEventId is the id without its prefix
+      event('e2', { providerEventId: null, errorCode: 'AccessDenied', outcome: 'denied', resource: null }),
+      event('e3', {
+        time: '2026-11-02T10:00:01.234Z',
+        principal: { id: 'p', type: 'person', name: 'ana', account: null, via: null, session: 'ana@x' },
+        source: {
+          ip: null,
+          userAgent: null,
+          viaService: 'secretsmanager.amazonaws.com',
+          vpcEndpointId: null,
+        },
+        relatedResource: null,
+        details: { withDecryption: true, recoveryWindowInDays: 7, policy: '{"a":1}' },
+      }),
+      event('e4', {
+        principal: { id: 'p', type: 'person', name: 'ana', account: null, via: 'role/admin' },
+        source: { ip: '1.2.3.4', userAgent: 'cli', viaService: null, vpcEndpointId: 'vpce-1' },
+        relatedResource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db',
+      }),
+    ];
+    s.transaction(() => s.insertEvents(variants));
+    const back = [...s.queryEvents({})].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const sorted = [...variants].sort((a, b) => (a.id < b.id ? -1 : 1));
+    // toStrictEqual: an absent field must come back absent, not as undefined or null.
+    expect(back).toStrictEqual(sorted);
+    s.close();
+  });
+
+  it('still reads events stored before compact rows (schema 3), and knows them when they come again', () => {
+    const path = join(tempDir(), 'v.db');
+    const old = new Database(path);
+    for (const sql of MIGRATIONS.slice(0, 3)) old.exec(sql);
+    old.pragma('user_version = 3');
+    const e = event('aws:old', {
+      providerEventId: 'old',
+      principal: { ...event('x').principal, session: 's1' },
+    });
+    const { principal, resource, ...rest } = e;
+    old
+      .prepare("INSERT INTO principals (id, key, type, name, account) VALUES (1, ?, 'role', 'app', ?)")
+      .run(principal.id, principal.account);
+    old
+      .prepare(
+        "INSERT INTO resources (id, key, type, name, account, region) VALUES (1, ?, 'secret', ?, ?, ?)",
+      )
+      .run(resource!.id, resource!.name, resource!.account, resource!.region);
+    const key =
+      (BigInt(Math.floor(Date.parse(e.time) / 1000) - 946_684_800) << 32n) |
+      BigInt(createHash('sha1').update(e.id).digest().readUInt32BE(0));
+    old
+      .prepare('INSERT INTO events (idh, time, principal, resource, outcome, body) VALUES (?, ?, 1, 1, 0, ?)')
+      .run(key, Date.parse(e.time), JSON.stringify({ ...rest, principal: { session: 's1' } }));
+    old.close();
+
+    const s = Store.open(path);
+    expect([...s.queryEvents({})]).toEqual([e]);
+    expect(s.transaction(() => s.insertEvents([e, event('aws:new')])).map((x) => x.id)).toEqual(['aws:new']);
+    expect(s.countEvents()).toBe(2);
+    s.close();
   });
 });

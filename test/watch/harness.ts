@@ -79,8 +79,5 @@ export function rig(
 }
 
 export function eventIds(store: Store): string[] {
-  return store.db
-    .prepare("SELECT json_extract(body, '$.id') AS id FROM events ORDER BY id")
-    .pluck()
-    .all() as string[];
+  return [...store.queryEvents({})].map((e) => e.id).sort();
 }

@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../store/store.js';
 import { BIN, ROOT, tempDir } from '../helpers.js';
 import { fakeAwsEnv } from './harness.js';
 import { trailRecord } from './records.js';
@@ -148,7 +149,9 @@ describe('vigil watch killed with SIGKILL at random points', () => {
 
     // Every event exactly once.
     const d = new Database(db, { readonly: true });
-    const ids = d.prepare("SELECT json_extract(body, '$.id') FROM events").pluck().all() as string[];
+    const store = Store.open(db, { readonly: true });
+    const ids = [...store.queryEvents({})].map((e) => e.id);
+    store.close();
     expect(ids.length).toBe(N + STEADY);
     expect(new Set(ids)).toEqual(new Set(visibleAt.keys()));
     const alerts = (d.prepare('SELECT body FROM alerts').pluck().all() as string[]).map(
