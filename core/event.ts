@@ -131,3 +131,31 @@ export function isSecretRead(
     e.details?.batchCall !== true
   );
 }
+
+/**
+ * Milliseconds of an event time. Normalized times are always `YYYY-MM-DDTHH:MM:SS.mmmZ`, which this
+ * reads with arithmetic (Date.parse costs several times more, and detection reads every event's time);
+ * anything else goes to Date.parse.
+ */
+export function eventTime(iso: string): number {
+  if (iso.length !== 24 || iso.charCodeAt(23) !== 90 || iso.charCodeAt(10) !== 84) return Date.parse(iso);
+  const c = (i: number) => iso.charCodeAt(i) - 48;
+  const y = c(0) * 1000 + c(1) * 100 + c(2) * 10 + c(3);
+  const m = c(5) * 10 + c(6);
+  const d = c(8) * 10 + c(9);
+  // Days from the civil date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
+  const ms =
+    days * 86_400_000 +
+    (c(11) * 10 + c(12)) * 3_600_000 +
+    (c(14) * 10 + c(15)) * 60_000 +
+    (c(17) * 10 + c(18)) * 1000 +
+    c(20) * 100 +
+    c(21) * 10 +
+    c(22);
+  return Number.isNaN(ms) ? Date.parse(iso) : ms;
+}

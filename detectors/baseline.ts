@@ -1,4 +1,4 @@
-import { isSecretRead, type SecretAccessEvent } from '../core/event.js';
+import { eventTime, isSecretRead, type SecretAccessEvent } from '../core/event.js';
 import type { StateStore } from './detector.js';
 import type { SourceInfo } from './network.js';
 
@@ -90,13 +90,17 @@ export function dayOf(t: number): number {
 
 /** Hour of week, 0 = Monday 00:00 UTC. */
 export function hourOfWeek(t: number): number {
-  const d = new Date(t);
-  return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
+  // 1970-01-01 was a Thursday: day 3 of a week that starts on Monday.
+  return ((Math.floor(t / DAY) + 3) % 7) * 24 + hourOfDay(t);
+}
+
+/** UTC hour of the day, 0-23. */
+export function hourOfDay(t: number): number {
+  return Math.floor(t / HOUR) % 24;
 }
 
 export function isWeekend(t: number): boolean {
-  const wd = new Date(t).getUTCDay();
-  return wd === 0 || wd === 6;
+  return (Math.floor(t / DAY) + 3) % 7 >= 5;
 }
 
 function newSeries(): Series {
@@ -111,7 +115,7 @@ function seriesAdd(s: Series, t: number): void {
     s.d[slot] = day;
     s.c.fill(0, slot * 24, slot * 24 + 24);
   }
-  const i = slot * 24 + new Date(t).getUTCHours();
+  const i = slot * 24 + hourOfDay(t);
   s.c[i] = s.c[i]! + 1;
 }
 
@@ -119,7 +123,7 @@ function seriesAdd(s: Series, t: number): void {
 export function seriesNow(s: Series, t: number): number {
   const day = dayOf(t);
   const slot = day % RING_DAYS;
-  return s.d[slot] === day ? s.c[slot * 24 + new Date(t).getUTCHours()]! : 0;
+  return s.d[slot] === day ? s.c[slot * 24 + hourOfDay(t)]! : 0;
 }
 
 /**
@@ -128,7 +132,7 @@ export function seriesNow(s: Series, t: number): number {
  */
 export function seriesSamples(s: Series, t: number, since: number): number[] {
   const day = dayOf(t);
-  const hour = new Date(t).getUTCHours();
+  const hour = hourOfDay(t);
   const weekend = isWeekend(t);
   const first = dayOf(since);
   const out: number[] = [];
@@ -194,20 +198,37 @@ export function profileAt(p: PrincipalProfile, t: number): number[] {
   return p.how.map((x) => x * f);
 }
 
-/** Distinct secrets in the breadth window ending at `t`, including `secret` if given. */
-export function breadthAt(p: PrincipalProfile | undefined, t: number, secret?: string): Set<string> {
-  const out = new Set<string>();
-  if (p) for (const [s, at] of p.recent) if (t - at < BREADTH_WINDOW && at <= t) out.add(s);
-  if (secret) out.add(secret);
-  return out;
+/** Number of distinct secrets in the breadth window ending at `t`, including `secret` if given. */
+export function breadthAt(p: PrincipalProfile | undefined, t: number, secret?: string): number {
+  // `recent` holds each secret once (learn keeps the latest read per secret).
+  let n = 0;
+  let found = false;
+  if (p) {
+    for (const [s, at] of p.recent) {
+      if (t - at < BREADTH_WINDOW && at <= t) {
+        n++;
+        if (s === secret) found = true;
+      }
+    }
+  }
+  return secret && !found ? n + 1 : n;
 }
+
+const usualCache = new WeakMap<number[], { usual: number; days: number }>();
 
 /** The principal's usual breadth: a high quantile of its daily maxima, robust to one odd day. */
 export function usualBreadth(p: PrincipalProfile): { usual: number; days: number } {
+  // `breadth.days` is replaced (never changed in place) when a day ends: remember the answer per array.
+  const known = usualCache.get(p.breadth.days);
+  if (known) return known;
   const days = [...p.breadth.days];
-  if (days.length === 0) return { usual: 0, days: 0 };
   const s = days.sort((a, b) => a - b);
-  return { usual: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))]!, days: s.length };
+  const out =
+    days.length === 0
+      ? { usual: 0, days: 0 }
+      : { usual: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))]!, days: s.length };
+  usualCache.set(p.breadth.days, out);
+  return out;
 }
 
 export function isListing(e: SecretAccessEvent): boolean {
@@ -229,8 +250,13 @@ export function pairKey(principal: string, resource: string): string {
 }
 
 /** Folds one event into the baselines. Events arrive in event-time order (see detectors/queue.ts). */
-export function learn(state: StateStore, e: SecretAccessEvent, src: SourceInfo, before: Profiles): void {
-  const t = Date.parse(e.time);
+export function learn(
+  state: StateStore,
+  e: SecretAccessEvent,
+  src: SourceInfo,
+  before: Profiles,
+  t = eventTime(e.time),
+): void {
   const p: PrincipalProfile = before.principal ?? {
     first: t,
     last: t,
@@ -273,9 +299,12 @@ export function learn(state: StateStore, e: SecretAccessEvent, src: SourceInfo, 
     p.how[h] = p.how[h]! + 1;
     seriesAdd(p.vol, t);
     // Breadth: distinct secrets in the window, and the day's maximum.
-    const recent = p.recent.filter(([s, at]) => s !== r.id && t - at < BREADTH_WINDOW);
-    recent.push([r.id, t]);
-    p.recent = recent.length > RECENT_CAP ? recent.slice(-RECENT_CAP) : recent;
+    let kept = 0; // in place: keep other secrets read within the window, then this one
+    for (const entry of p.recent)
+      if (entry[0] !== r.id && t - entry[1] < BREADTH_WINDOW) p.recent[kept++] = entry;
+    p.recent.length = kept;
+    p.recent.push([r.id, t]);
+    if (p.recent.length > RECENT_CAP) p.recent = p.recent.slice(-RECENT_CAP);
     const day = dayOf(t);
     if (day > p.breadth.day) {
       if (p.breadth.max > 0) p.breadth.days = [...p.breadth.days, p.breadth.max].slice(-RING_DAYS);

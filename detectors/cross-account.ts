@@ -37,7 +37,7 @@ export const crossAccount = defineDetector({
         if (!from || !owner || !ACCOUNT.test(from) || !ACCOUNT.test(owner) || from === owner) return [];
         if (event.principal.type === 'service' || allowed.has(from)) return [];
         const key = `${from}>${owner}`;
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         const learnedAt = ctx.state.get<number>(NS, key);
         if (config.learn && t < ctx.firstEventTime + learningMs) {
           if (event.outcome === 'success' && learnedAt === undefined) ctx.state.set(NS, key, t);

@@ -36,7 +36,7 @@ export const deniedBurst = defineDetector({
         const probing =
           event.outcome === 'denied' || (event.outcome === 'error' && NOT_FOUND.test(event.errorCode ?? ''));
         if (!probing || event.source.viaService !== null) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         const prior = ctx.state.get<Recent>(NS, event.principal.id) ?? [];
         const recent: Recent = prior.filter(([, at]) => t - at < windowMs);
         recent.push([event.resource?.id ?? `${event.service}:${event.operation}`, t]);

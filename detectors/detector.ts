@@ -27,6 +27,8 @@ export interface DetectorContext extends RunContext {
   readonly profiles: Profiles;
   /** The event's source, classified once by the engine. */
   readonly source: SourceInfo;
+  /** The event's time in ms, read once by the engine. */
+  readonly time: number;
 }
 
 /** What a detector reports about one event; the engine groups findings into alerts. */

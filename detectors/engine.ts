@@ -1,6 +1,6 @@
 import type { Alert } from '../core/alert.js';
 import { ConfigError } from '../core/errors.js';
-import { SEVERITY_RANK, type SecretAccessEvent } from '../core/event.js';
+import { eventTime, SEVERITY_RANK, type SecretAccessEvent } from '../core/event.js';
 import { stableId } from '../core/hash.js';
 import { learn, loadProfiles } from './baseline.js';
 import type { Detector, DetectorContext, DetectorInstance, Finding, RunContext } from './detector.js';
@@ -53,12 +53,19 @@ export class DetectionEngine {
   evaluate(event: SecretAccessEvent, ctx: RunContext): { detector: Detector; finding: Finding }[] {
     const profiles = loadProfiles(ctx.state, event);
     const source = this.network.classify(event);
-    const dctx: DetectorContext = { state: ctx.state, firstEventTime: ctx.firstEventTime, profiles, source };
+    const time = eventTime(event.time);
+    const dctx: DetectorContext = {
+      state: ctx.state,
+      firstEventTime: ctx.firstEventTime,
+      profiles,
+      source,
+      time,
+    };
     const out: { detector: Detector; finding: Finding }[] = [];
     for (const u of this.units) {
       for (const finding of u.instance.evaluate(event, dctx)) out.push({ detector: u.detector, finding });
     }
-    learn(ctx.state, event, source, profiles);
+    learn(ctx.state, event, source, profiles, time);
     return out;
   }
 
@@ -92,7 +99,7 @@ export class DetectionEngine {
 
   private idOf(detector: Detector, f: Finding): string {
     const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
-    const window = Math.floor(Date.parse(f.event.time) / detector.groupWindowMs) * detector.groupWindowMs;
+    const window = Math.floor(eventTime(f.event.time) / detector.groupWindowMs) * detector.groupWindowMs;
     const k = `${detector.id}\u0000${groupKey}\u0000${window}`;
     let id = this.ids.get(k);
     if (id === undefined) {
@@ -116,7 +123,7 @@ export class DetectionEngine {
       return copy;
     }
     const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
-    const t = Date.parse(f.event.time);
+    const t = eventTime(f.event.time);
     return {
       id: this.idOf(detector, f),
       time: f.event.time,
@@ -150,9 +157,9 @@ function fold(a: Alert, detector: Detector, f: Finding): void {
     resources = new Set(a.resources);
     folded.set(a, { last: f.event.id, resources });
   } else seen!.last = f.event.id;
-  const t = Date.parse(f.event.time);
-  const later = t >= Date.parse(a.lastTime);
-  if (t < Date.parse(a.time)) a.time = f.event.time;
+  const t = eventTime(f.event.time);
+  const later = t >= eventTime(a.lastTime);
+  if (t < eventTime(a.time)) a.time = f.event.time;
   if (later) {
     a.lastTime = f.event.time;
     a.evidence = f.evidence;

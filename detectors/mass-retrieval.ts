@@ -33,9 +33,9 @@ export const massRetrieval = defineDetector({
       evaluate(event: SecretAccessEvent, ctx): Finding[] {
         if (!isSecretRead(event) || event.outcome !== 'success' || !event.resource) return [];
         if (isServicePrincipal(event.principal.type)) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         const p = ctx.profiles.principal;
-        const distinct = breadthAt(p, t, event.resource.id).size;
+        const distinct = breadthAt(p, t, event.resource.id);
         const listed = p?.lastList != null && t - p.lastList <= BREADTH_WINDOW;
         const { usual, days } = p ? usualBreadth(p) : { usual: 0, days: 0 };
         const learned = p !== undefined && days >= config.minDays && t >= ctx.firstEventTime + learningMs;

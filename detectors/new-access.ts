@@ -45,7 +45,7 @@ export const newAccess = defineDetector({
         const { principal: p, pair, secret } = ctx.profiles;
         // Unknown principals are new-principal's; known pairs are not news.
         if (!p || pair) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         const learnedUntil = ctx.firstEventTime + learningMs;
         if (t < learnedUntil || t < p.first + warmupMs) return [];
         if (p.firstRead === null && p.first >= learnedUntil) return []; // new-principal's first read

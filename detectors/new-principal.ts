@@ -28,7 +28,7 @@ export const newPrincipal = defineDetector({
         if (isServicePrincipal(event.principal.type)) return [];
         const p = ctx.profiles.principal;
         if (p && p.firstRead !== null) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         const learnedUntil = ctx.firstEventTime + learningMs;
         // Seen before the end of the learning period: part of the estate, not new.
         if (t < learnedUntil || (p && p.first < learnedUntil)) return [];

@@ -46,7 +46,7 @@ export const unusualSource = defineDetector({
         if (isServicePrincipal(event.principal.type)) return [];
         const p = ctx.profiles.principal;
         if (!p) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         if (t < ctx.firstEventTime + learningMs || t - p.first < historyMs || p.events < config.minEvents)
           return [];
         const src = ctx.source;

@@ -34,7 +34,7 @@ export const unusualTime = defineDetector({
         if (isServicePrincipal(event.principal.type)) return [];
         const p = ctx.profiles.principal;
         if (!p || p.firstRead === null) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         if (t < ctx.firstEventTime + learningMs || t - p.firstRead < historyMs) return [];
         const how = profileAt(p, t);
         let total = 0;

@@ -145,7 +145,7 @@ export const volumeSpike = defineDetector({
       evaluate(event: SecretAccessEvent, ctx): Finding[] {
         if (!isSecretRead(event) || event.outcome !== 'success' || !event.resource) return [];
         if (isServicePrincipal(event.principal.type)) return [];
-        const t = Date.parse(event.time);
+        const t = ctx.time;
         if (t < ctx.firstEventTime + learningMs) return [];
         const hour = new Date(t).getUTCHours();
         const { principal: p, secret } = ctx.profiles;

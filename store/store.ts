@@ -580,8 +580,9 @@ export class Store {
  * in the caller's transaction. The cache holds one entry per entity touched, never per event.
  */
 export class CachedState implements StateStore {
-  private readonly cache = new Map<string, unknown>();
-  private readonly dirty = new Set<string>();
+  /** Namespace → key → value; `undefined` marks a key known to be absent (or deleted). */
+  private readonly cache = new Map<string, Map<string, unknown>>();
+  private readonly dirty = new Map<string, Set<string>>();
   private readonly getStmt;
   private readonly putStmt;
   private readonly delStmt;
@@ -594,43 +595,63 @@ export class CachedState implements StateStore {
     this.delStmt = db.prepare('DELETE FROM state WHERE ns = ? AND key = ?');
   }
 
+  private space(ns: string): Map<string, unknown> {
+    let m = this.cache.get(ns);
+    if (m === undefined) {
+      m = new Map();
+      this.cache.set(ns, m);
+    }
+    return m;
+  }
+
+  private mark(ns: string, key: string): void {
+    let d = this.dirty.get(ns);
+    if (d === undefined) {
+      d = new Set();
+      this.dirty.set(ns, d);
+    }
+    d.add(key);
+  }
+
   get<T>(ns: string, key: string): T | undefined {
-    const k = `${ns}\u0000${key}`;
-    if (this.cache.has(k)) return this.cache.get(k) as T | undefined;
+    const m = this.space(ns);
+    const v = m.get(key);
+    if (v !== undefined || m.has(key)) return v as T | undefined;
     const raw = this.getStmt.get(ns, key) as string | undefined;
     const value = raw === undefined ? undefined : (JSON.parse(raw) as T);
-    this.cache.set(k, value);
+    m.set(key, value);
     return value;
   }
 
   set<T>(ns: string, key: string, value: T): void {
-    const k = `${ns}\u0000${key}`;
-    this.cache.set(k, value);
-    this.dirty.add(k);
+    this.space(ns).set(key, value);
+    this.mark(ns, key);
   }
 
   delete(ns: string, key: string): void {
-    const k = `${ns}\u0000${key}`;
-    this.cache.set(k, undefined);
-    this.dirty.add(k);
+    this.space(ns).set(key, undefined);
+    this.mark(ns, key);
   }
 
   /** Writes changed entries; call inside the transaction that stores the events they came from. */
   flush(): void {
-    for (const k of this.dirty) {
-      const i = k.indexOf('\u0000');
-      const ns = k.slice(0, i);
-      const key = k.slice(i + 1);
-      const v = this.cache.get(k);
-      if (v === undefined) this.delStmt.run(ns, key);
-      else this.putStmt.run(ns, key, JSON.stringify(v));
+    for (const [ns, keys] of this.dirty) {
+      const m = this.space(ns);
+      for (const key of keys) {
+        const v = m.get(key);
+        if (v === undefined) this.delStmt.run(ns, key);
+        else this.putStmt.run(ns, key, JSON.stringify(v));
+      }
     }
     this.dirty.clear();
   }
 
   /** Forgets unflushed changes (after a rolled-back transaction). */
   discard(): void {
-    for (const k of this.dirty) this.cache.delete(k);
+    for (const [ns, keys] of this.dirty) {
+      const m = this.space(ns);
+      for (const key of keys) m.delete(key);
+    }
     this.dirty.clear();
   }
 }
