@@ -3,7 +3,7 @@ import type { Routing } from '../alerts/routing.js';
 import type { Sink } from '../alerts/sink.js';
 import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
-import type { SecretAccessEvent } from '../core/event.js';
+import { eventTime, type SecretAccessEvent } from '../core/event.js';
 import type { DetectionEngine, TouchedAlert } from '../detectors/engine.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
@@ -90,8 +90,8 @@ export function commitBatch(
     summary.duplicateEvents += events.length - fresh.length;
     if (fresh.length === 0) return;
     new PendingQueue(store).push(fresh);
-    let first = Date.parse(fresh[0]!.time);
-    for (const e of fresh) first = Math.min(first, Date.parse(e.time));
+    let first = eventTime(fresh[0]!.time);
+    for (const e of fresh) first = Math.min(first, eventTime(e.time));
     const known = store.getMeta('firstEventTime');
     if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
   });
@@ -194,11 +194,19 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   const batches = threaded
     ? normalizeInWorker({ paths, format: opts.format }, stats, opts.onFile)
     : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
+  const T0 = performance.now();
+  let busy = 0;
   for await (const batch of batches) {
+    const b0 = performance.now();
     commitBatch(opts, batch.events, batch.quarantine, summary, 'later');
+    busy += performance.now() - b0;
     if (opts.signal?.aborted) break;
   }
+  const T1 = performance.now();
   detectQueued(opts, summary);
+  console.error(
+    `TRACE store phase ${(T1 - T0).toFixed(0)} ms (busy ${busy.toFixed(0)}), detect ${(performance.now() - T1).toFixed(0)} ms`,
+  );
   summary.delivery = await dispatchDue(openDeliveries(opts.store), opts.sinks, {
     clock: opts.clock,
     ...(opts.routing ? { routing: opts.routing } : {}),

@@ -1,7 +1,12 @@
 import { StoreError } from '../core/errors.js';
-import type { SecretAccessEvent } from '../core/event.js';
+import { eventTime, type SecretAccessEvent } from '../core/event.js';
 import { compareEvents, type EventQueue } from '../detectors/queue.js';
-import type { Store } from './store.js';
+import { EVENT_COLUMNS, type EventRow, type Store } from './store.js';
+
+interface QueuedRow extends EventRow {
+  qtime: number;
+  qseq: number;
+}
 
 /**
  * The detection queue kept in the store (table `pending`, migration 3): newly stored events wait here, as
@@ -18,8 +23,9 @@ export class PendingQueue implements EventQueue {
   constructor(private readonly store: Store) {
     const db = store.db;
     this.insert = db.prepare('INSERT OR IGNORE INTO pending (time, seq) VALUES (?, ?)');
-    this.select = db.prepare('SELECT time, seq FROM pending WHERE time <= ? ORDER BY time, seq LIMIT ?');
-    this.ties = db.prepare('SELECT time, seq FROM pending WHERE time = ? ORDER BY seq');
+    const rows = `SELECT q.time AS qtime, q.seq AS qseq, ${EVENT_COLUMNS} FROM pending q JOIN events e ON e.seq = q.seq`;
+    this.select = db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`);
+    this.ties = db.prepare(`${rows} WHERE q.time = ? AND q.seq > ? ORDER BY q.seq`);
     this.remove = db.prepare('DELETE FROM pending WHERE time <= ?');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
   }
@@ -30,27 +36,25 @@ export class PendingQueue implements EventQueue {
       const seq = this.store.seqOf(e);
       if (seq === undefined)
         throw new StoreError(`event ${e.id} was not stored by this store; queue what insertEvents returns`);
-      this.insert.run(Date.parse(e.time), seq);
+      this.insert.run(eventTime(e.time), seq);
     }
   }
 
   take(until: number, limit: number): SecretAccessEvent[] {
     const bound = Number.isFinite(until) ? until : Number.MAX_SAFE_INTEGER;
-    let rows = this.select.all(bound, Math.min(limit, Number.MAX_SAFE_INTEGER)) as {
-      time: number;
-      seq: number;
-    }[];
+    const rows = this.select.all(bound, Math.min(limit, Number.MAX_SAFE_INTEGER)) as QueuedRow[];
+    if (rows.length === 0) return [];
     // Events of the same millisecond are taken together, so their (time, id) order never depends on
     // where a chunk ended.
-    const last = rows.at(-1);
+    const last = rows[rows.length - 1]!;
     let upTo = bound;
-    if (last && rows.length === limit) {
-      rows = [...rows.filter((r) => r.time !== last.time), ...(this.ties.all(last.time) as typeof rows)];
-      upTo = last.time;
+    if (rows.length === limit) {
+      for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(r as QueuedRow);
+      upTo = last.qtime;
     }
     // What was taken is exactly the queue's prefix up to `upTo`: one range delete.
-    if (rows.length > 0) this.remove.run(upTo);
-    return this.store.eventsBySeq(rows.map((r) => r.seq)).sort(compareEvents);
+    this.remove.run(upTo);
+    return rows.map((r) => this.store.hydrate(r)).sort(compareEvents);
   }
 
   size(): number {

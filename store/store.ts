@@ -6,6 +6,7 @@ import type { Outbox, PendingDelivery } from '../alerts/outbox.js';
 import type { Alert } from '../core/alert.js';
 import { StoreError } from '../core/errors.js';
 import {
+  eventTime,
   isSecretRead,
   type Outcome,
   type Principal,
@@ -35,22 +36,18 @@ function rowKey(eventId: string, timeMs: number, probe = 0): bigint {
   return (BigInt(seconds) << 32n) | BigInt(h.digest().readUInt32BE(0));
 }
 
-interface EventRow {
+/** An events row as `hydrate` reads it: the principal and resource are dictionary ids. */
+export interface EventRow {
   body: string;
   time: number;
   outcome: number;
   ctx: number | null;
-  pk: string;
-  pt: Principal['type'];
-  pn: string;
-  pa: string | null;
-  pv?: string | null;
-  rk: string | null;
-  rt: Resource['type'] | null;
-  rn: string | null;
-  ra: string | null;
-  rr: string | null;
+  principal: number;
+  resource: number | null;
 }
+
+/** The columns of EventRow, for an events table aliased `e`. */
+export const EVENT_COLUMNS = 'e.body, e.time, e.outcome, e.ctx, e.principal, e.resource';
 
 const OUTCOMES: readonly Outcome[] = ['success', 'denied', 'error'];
 
@@ -121,11 +118,11 @@ function bodyOf(e: SecretAccessEvent): string {
 }
 
 /** An event back from its row: the body and context tuples, the dictionaries and the columns. */
-function decode(row: EventRow, ctx: ContextTuple): SecretAccessEvent {
+function decode(row: EventRow, ctx: ContextTuple, who: Principal, what: Resource | null): SecretAccessEvent {
   const [id, pe, session, ip, related, details] = JSON.parse(row.body) as BodyTuple;
   const [provider, service, operation, action, errorCode, userAgent, viaService, vpce, region, account, via] =
     ctx;
-  const principal: Principal = { id: row.pk, type: row.pt, name: row.pn, account: row.pa };
+  const principal: Principal = { id: who.id, type: who.type, name: who.name, account: who.account };
   if (via !== ABSENT) principal.via = via;
   if (session !== ABSENT) principal.session = session;
   const source: SecretAccessEvent['source'] = { ip, userAgent, viaService };
@@ -140,8 +137,7 @@ function decode(row: EventRow, ctx: ContextTuple): SecretAccessEvent {
     outcome: OUTCOMES[row.outcome]!,
     errorCode,
     principal,
-    resource:
-      row.rk === null ? null : { id: row.rk, type: row.rt!, name: row.rn!, account: row.ra, region: row.rr },
+    resource: what && { ...what },
     source,
     region,
     account,
@@ -153,21 +149,12 @@ function decode(row: EventRow, ctx: ContextTuple): SecretAccessEvent {
 }
 
 /** Events stored before migration 4 kept their fields (but principal and resource) as a JSON object. */
-function hydrateV1(row: EventRow): SecretAccessEvent {
+function hydrateV1(row: EventRow, who: Principal, what: Resource | null): SecretAccessEvent {
   const body = JSON.parse(row.body) as Omit<SecretAccessEvent, 'principal' | 'resource'> & {
     principal: Pick<Principal, 'via' | 'session'>;
   };
-  return {
-    ...body,
-    principal: { id: row.pk, type: row.pt, name: row.pn, account: row.pa, ...body.principal },
-    resource:
-      row.rk === null ? null : { id: row.rk, type: row.rt!, name: row.rn!, account: row.ra, region: row.rr },
-  };
+  return { ...body, principal: { ...who, ...body.principal }, resource: what && { ...what } };
 }
-
-/** The columns `hydrate` reads, for an events table aliased `e`. */
-const EVENT_COLUMNS = `e.body, e.time, e.outcome, e.ctx, p.key AS pk, p.type AS pt, p.name AS pn, p.account AS pa,
-  r.key AS rk, r.type AS rt, r.name AS rn, r.account AS ra, r.region AS rr`;
 
 export interface EventQuery {
   /** Secret, parameter, key or vault: canonical id, ARN, name, or a glob with `*`. */
@@ -212,6 +199,8 @@ export class Store {
       insertContext: db.prepare('INSERT INTO contexts (key) VALUES (?)'),
       findContext: db.prepare('SELECT id FROM contexts WHERE key = ?').pluck(),
       contextById: db.prepare('SELECT key FROM contexts WHERE id = ?').pluck(),
+      principalById: db.prepare('SELECT key AS id, type, name, account FROM principals WHERE id = ?'),
+      resourceById: db.prepare('SELECT key AS id, type, name, account, region FROM resources WHERE id = ?'),
       insertPrincipal: db.prepare('INSERT INTO principals (key, type, name, account) VALUES (?, ?, ?, ?)'),
       findPrincipal: db.prepare('SELECT id FROM principals WHERE key = ?').pluck(),
       insertResource: db.prepare(
@@ -325,8 +314,38 @@ export class Store {
     return id;
   }
 
-  private hydrate(row: EventRow): SecretAccessEvent {
-    if (row.ctx === null) return hydrateV1(row);
+  private readonly principalsById = new Map<number, Principal>();
+  private readonly resourcesById = new Map<number, Resource>();
+
+  private principalById(id: number): Principal {
+    let p = this.principalsById.get(id);
+    if (p === undefined) {
+      const row = this.stmts.principalById.get(id) as Principal | undefined;
+      if (row === undefined) throw new StoreError(`store is damaged: principal ${id} is missing`);
+      p = row;
+      if (this.principalsById.size >= 100_000) this.principalsById.clear();
+      this.principalsById.set(id, p);
+    }
+    return p;
+  }
+
+  private resourceById(id: number): Resource {
+    let r = this.resourcesById.get(id);
+    if (r === undefined) {
+      const row = this.stmts.resourceById.get(id) as Resource | undefined;
+      if (row === undefined) throw new StoreError(`store is damaged: resource ${id} is missing`);
+      r = row;
+      if (this.resourcesById.size >= 100_000) this.resourcesById.clear();
+      this.resourcesById.set(id, r);
+    }
+    return r;
+  }
+
+  /** The event an events row holds (see EVENT_COLUMNS). */
+  hydrate(row: EventRow): SecretAccessEvent {
+    const who = this.principalById(row.principal);
+    const what = row.resource === null ? null : this.resourceById(row.resource);
+    if (row.ctx === null) return hydrateV1(row, who, what);
     let ctx = this.contexts.get(row.ctx);
     if (ctx === undefined) {
       const key = this.stmts.contextById.get(row.ctx) as string | undefined;
@@ -335,7 +354,7 @@ export class Store {
       if (this.contexts.size >= 50_000) this.contexts.clear();
       this.contexts.set(row.ctx, ctx);
     }
-    return decode(row, ctx);
+    return decode(row, ctx, who, what);
   }
 
   /**
@@ -348,7 +367,7 @@ export class Store {
       const principal = this.principalId(e.principal);
       const resource = e.resource ? this.resourceId(e.resource) : null;
       const ctx = this.contextId(contextOf(e));
-      const time = Date.parse(e.time);
+      const time = eventTime(e.time);
       const body = bodyOf(e);
       for (let probe = 0; ; probe++) {
         const rid = rowKey(e.id, time, probe);
@@ -376,22 +395,6 @@ export class Store {
   /** The row an event got from `insertEvents` in this process, if it did. */
   seqOf(e: SecretAccessEvent): number | undefined {
     return this.seqs.get(e);
-  }
-
-  /** Events by row, in the order asked for. */
-  eventsBySeq(seqs: readonly number[]): SecretAccessEvent[] {
-    if (seqs.length === 0) return [];
-    const byId = new Map<number, SecretAccessEvent>();
-    const stmt = this.db.prepare(
-      `SELECT e.seq, ${EVENT_COLUMNS}
-       FROM events e JOIN principals p ON p.id = e.principal LEFT JOIN resources r ON r.id = e.resource
-       WHERE e.seq IN (SELECT value FROM json_each(?))`,
-    );
-    for (const row of stmt.iterate(JSON.stringify(seqs))) {
-      const r = row as EventRow & { seq: number };
-      byId.set(r.seq, this.hydrate(r));
-    }
-    return seqs.map((q) => byId.get(q)).filter((e): e is SecretAccessEvent => e !== undefined);
   }
 
   insertQuarantine(entries: readonly QuarantineEntry[], now: number): void {
@@ -456,10 +459,7 @@ export class Store {
     if (!w) return;
     const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
     const stmt = this.db.prepare(
-      `SELECT ${EVENT_COLUMNS}
-       FROM (SELECT * FROM events ${w.sql} ORDER BY time, seq${limit}) e
-       JOIN principals p ON p.id = e.principal LEFT JOIN resources r ON r.id = e.resource
-       ORDER BY e.time, e.seq`,
+      `SELECT ${EVENT_COLUMNS} FROM events e ${w.sql} ORDER BY e.time, e.seq${limit}`,
     );
     for (const row of stmt.iterate(...w.params)) {
       const e = this.hydrate(row as EventRow);
