@@ -47,7 +47,7 @@ export function parseArn(arn: string): Arn | null {
 
 /**
  * A small memo for pure identity rules: the same few principals and secrets recur on every line of a
- * log. Bounded; cleared when full. Callers get a copy, so an event never shares an object with another.
+ * log. Bounded; cleared when full. Callers share the value: events are not changed after normalizing.
  */
 export function memo<V extends object>(max: number, compute: (...args: (string | null | undefined)[]) => V) {
   const cache = new Map<string, V>();
@@ -59,7 +59,7 @@ export function memo<V extends object>(max: number, compute: (...args: (string |
       v = compute(...args);
       cache.set(key, v);
     }
-    return { ...v };
+    return v;
   };
 }
 

@@ -289,9 +289,14 @@ const secretOf = memo(20_000, (id, region, account, full) =>
 );
 
 const principals = new Map<string, Principal>();
-const plainPrincipals = new Map<string, Principal>();
+/** Plain identities by type, then ARN. */
+const plainPrincipals = new Map<string | null | undefined, Map<string, Principal>>();
+let plainCount = 0;
 
-/** awsPrincipal, remembered per distinct identity (a session makes many calls). */
+/**
+ * awsPrincipal, remembered per distinct identity (a session makes many calls). Events of the same
+ * identity share the principal object: events are values, nothing changes them after normalizing.
+ */
 function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null): Principal {
   if (!u) return awsPrincipal(u, account);
   const sc = u.sessionContext;
@@ -307,14 +312,22 @@ function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null
     !sc?.webIdFederationData &&
     u.type !== 'AWSAccount'
   ) {
-    const short = `${u.type}\u0001${u.arn}`;
-    let p = plainPrincipals.get(short);
-    if (p === undefined) {
-      if (plainPrincipals.size >= 20_000) plainPrincipals.clear();
-      p = awsPrincipal(u, account);
-      plainPrincipals.set(short, p);
+    let byArn = plainPrincipals.get(u.type);
+    if (byArn === undefined) {
+      byArn = new Map();
+      plainPrincipals.set(u.type, byArn);
     }
-    return { ...p };
+    let p = byArn.get(u.arn);
+    if (p === undefined) {
+      if (plainCount >= 20_000) {
+        for (const m of plainPrincipals.values()) m.clear();
+        plainCount = 0;
+      }
+      p = awsPrincipal(u, account);
+      byArn.set(u.arn, p);
+      plainCount++;
+    }
+    return p;
   }
   // Everything awsPrincipal reads; with an ARN, principalId is read only for AWSAccount identities.
   let key = `${u.type}\u0001${u.arn}\u0001${account}\u0001${u.accountId}\u0001${u.invokedBy}\u0001${u.userName}`;
@@ -327,7 +340,7 @@ function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null
     p = awsPrincipal(u, account);
     principals.set(key, p);
   }
-  return { ...p };
+  return p;
 }
 
 /** The resources a record touches, in the order the caller named them (one event each). */

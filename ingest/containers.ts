@@ -25,6 +25,11 @@ export interface Container {
   match(doc: Record<string, unknown>): boolean;
   /** The items inside, each a JSON value, a JSON text to parse, or an error. */
   unwrap(doc: Record<string, unknown>): Iterable<Unwrapped>;
+  /**
+   * A container that is one array under one key says so: its items are then read straight from the
+   * array, each at `KEY[i]`, the same as `unwrap` would give, without an object per item.
+   */
+  readonly list?: string;
 }
 
 /** CloudTrail's S3 delivery file: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html */
@@ -32,6 +37,7 @@ export const cloudtrailFile: Container = {
   id: 'cloudtrail-file',
   match: (d) => 'Records' in d && Array.isArray(d.Records),
   unwrap: (d) => items(d.Records, 'Records'),
+  list: 'Records',
 };
 
 /** Azure diagnostic logs as Event Hub bodies and as archived JSON: `{"records":[...]}`. */
@@ -39,6 +45,7 @@ export const azureRecords: Container = {
   id: 'azure-records',
   match: (d) => 'records' in d && Array.isArray(d.records),
   unwrap: (d) => items(d.records, 'records'),
+  list: 'records',
 };
 
 /** Every container, in the order they are tried. Add a container here with one line. */
@@ -59,17 +66,46 @@ export type Expanded =
   | { readonly error: string; readonly position: string }
   | { readonly skip: string; readonly position: string };
 
+/**
+ * Where a value is in its input: text, a line number (`line N`), or an item of a list inside another
+ * position. Only a quarantine entry needs the text, so it is built then (`positionText`), not per record.
+ */
+export type Position = string | number | Item;
+
+class Item {
+  constructor(
+    readonly parent: Position,
+    /** `KEY[i]` for a container's list, `[i]` for a bare array. */
+    readonly key: string,
+    readonly index: number,
+  ) {}
+}
+
+export function positionText(p: Position): string {
+  if (typeof p === 'string') return p;
+  if (typeof p === 'number') return `line ${p}`;
+  return `${positionText(p.parent)} ${p.key}[${p.index}]`;
+}
+
+/** What expansion finds, handed over as it is found. */
+export interface ExpandVisitor {
+  record(record: Record<string, unknown>, position: Position): void;
+  error(error: string, position: Position): void;
+  skip(reason: string, position: Position): void;
+}
+
 const MAX_DEPTH = 6;
 
 /** Unwraps a parsed JSON value into the records it holds, depth-first, keeping each one's position. */
-export function* expand(
+export function expandInto(
   value: unknown,
-  position: string,
-  containers: readonly Container[] = CONTAINERS,
+  position: Position,
+  containers: readonly Container[],
+  visit: ExpandVisitor,
   depth = 0,
-): Generator<Expanded> {
+): void {
   if (depth > MAX_DEPTH) {
-    yield { error: 'containers nested too deep', position };
+    visit.error('containers nested too deep', position);
     return;
   }
   if (typeof value === 'string') {
@@ -77,31 +113,52 @@ export function* expand(
     try {
       parsed = JSON.parse(value);
     } catch {
-      yield { error: 'embedded text is not JSON', position };
+      visit.error('embedded text is not JSON', position);
       return;
     }
-    yield* expand(parsed, position, containers, depth + 1);
+    expandInto(parsed, position, containers, visit, depth + 1);
     return;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++)
-      yield* expand(value[i], `${position} [${i}]`, containers, depth + 1);
+      expandInto(value[i], new Item(position, '', i), containers, visit, depth + 1);
     return;
   }
   if (value === null || typeof value !== 'object') {
-    yield { error: `not a JSON object (${value === null ? 'null' : typeof value})`, position };
+    visit.error(`not a JSON object (${value === null ? 'null' : typeof value})`, position);
     return;
   }
   const doc = value as Record<string, unknown>;
   for (const c of containers) {
     if (!c.match(doc)) continue;
+    const list = c.list === undefined ? undefined : doc[c.list];
+    if (Array.isArray(list)) {
+      for (let i = 0; i < list.length; i++)
+        expandInto(list[i], new Item(position, c.list!, i), containers, visit, depth + 1);
+      return;
+    }
     for (const item of c.unwrap(doc)) {
-      const pos = item.position ? `${position} ${item.position}` : position;
-      if ('error' in item) yield { error: `${c.id}: ${item.error}`, position: pos };
-      else if ('skip' in item) yield { skip: item.skip, position: pos };
-      else yield* expand(item.value, pos, containers, depth + 1);
+      const pos = item.position ? `${positionText(position)} ${item.position}` : position;
+      if ('error' in item) visit.error(`${c.id}: ${item.error}`, pos);
+      else if ('skip' in item) visit.skip(item.skip, pos);
+      else expandInto(item.value, pos, containers, visit, depth + 1);
     }
     return;
   }
-  yield { record: doc, position };
+  visit.record(doc, position);
+}
+
+/** expandInto as a list. */
+export function expand(
+  value: unknown,
+  position: string,
+  containers: readonly Container[] = CONTAINERS,
+): Expanded[] {
+  const out: Expanded[] = [];
+  expandInto(value, position, containers, {
+    record: (record, p) => out.push({ record, position: positionText(p) }),
+    error: (error, p) => out.push({ error, position: positionText(p) }),
+    skip: (skip, p) => out.push({ skip, position: positionText(p) }),
+  });
+  return out;
 }

@@ -1,7 +1,14 @@
 import { UsageError } from '../core/errors.js';
 import type { SecretAccessEvent } from '../core/event.js';
-import { CONTAINERS, type Container, expand } from './containers.js';
-import { type InputFile, listInputs, readBatches } from './reader.js';
+import {
+  CONTAINERS,
+  type Container,
+  type ExpandVisitor,
+  expandInto,
+  type Position,
+  positionText,
+} from './containers.js';
+import { type InputFile, listInputs, readInto } from './reader.js';
 import type { Source } from './source.js';
 import { SOURCES } from './sources.js';
 
@@ -111,14 +118,19 @@ async function* normalizeFile(
   containers: readonly Container[],
 ): AsyncGenerator<IngestItem[]> {
   const ctx: ValueContext = { origin: file.name, stats, sources, forced, containers };
-  for await (const items of readBatches(file)) {
-    const out: IngestItem[] = [];
-    for (const item of items) {
-      if ('error' in item) out.push(quarantineItem(ctx, item.position, item.error));
-      else normalizeValue(item.value, item.position, ctx, out);
+  const n = new Normalizer(ctx, []);
+  // Each value is normalized as soon as it is parsed: only the events stay alive until the batch goes.
+  const sink = {
+    value: (value: unknown, line: number) => expandInto(value, line, containers, n),
+    error: (error: string, position: string) => n.error(error, position),
+  };
+  for await (const _ of readInto(file, sink)) {
+    if (n.out.length > 0) {
+      yield n.out;
+      n.out = [];
     }
-    if (out.length > 0) yield out;
   }
+  if (n.out.length > 0) yield n.out;
 }
 
 /** Where values come from and how records are read: shared by files (`vigil ingest`) and live sources. */
@@ -141,32 +153,45 @@ export function quarantineItem(ctx: ValueContext, position: string, reason: stri
  * normalized events, counted skips or quarantine entries, appended to `out`. Never throws for bad input.
  */
 export function normalizeValue(value: unknown, position: string, ctx: ValueContext, out: IngestItem[]): void {
-  const { stats } = ctx;
-  for (const x of expand(value, position, ctx.containers)) {
-    if ('error' in x) {
-      out.push(quarantineItem(ctx, x.position, x.error));
-      continue;
-    }
+  expandInto(value, position, ctx.containers, new Normalizer(ctx, out));
+}
+
+/** Each record found in a value → its source's events, a counted skip or a quarantine entry, into `out`. */
+class Normalizer implements ExpandVisitor {
+  constructor(
+    readonly ctx: ValueContext,
+    public out: IngestItem[],
+  ) {}
+
+  error(error: string, position: Position): void {
+    this.out.push(quarantineItem(this.ctx, positionText(position), error));
+  }
+
+  skip(reason: string): void {
+    const { stats } = this.ctx;
     stats.records++;
-    if ('skip' in x) {
-      bump(stats.skipped, x.skip);
-      continue;
-    }
-    const source = ctx.forced ?? detectSource(ctx.sources, x.record);
+    bump(stats.skipped, reason);
+  }
+
+  record(record: Record<string, unknown>, position: Position): void {
+    const { ctx, out } = this;
+    const { stats } = ctx;
+    stats.records++;
+    const source = ctx.forced ?? detectSource(ctx.sources, record);
     if (!source) {
-      const keys = Object.keys(x.record).slice(0, 6).join(',');
-      out.push(quarantineItem(ctx, x.position, `unknown record shape (keys: ${keys})`));
-      continue;
+      const keys = Object.keys(record).slice(0, 6).join(',');
+      this.error(`unknown record shape (keys: ${keys})`, position);
+      return;
     }
     let result: ReturnType<Source['normalize']>;
     try {
-      result = source.normalize(x.record);
+      result = source.normalize(record);
     } catch (err) {
       // A normalizer bug must not stop the pipeline: the record is quarantined with the bug's name.
       result = { kind: 'invalid', reason: `${source.id}: normalizer failed (${(err as Error).name})` };
     }
     if (result.kind === 'skip') bump(stats.skipped, result.reason);
-    else if (result.kind === 'invalid') out.push(quarantineItem(ctx, x.position, result.reason));
+    else if (result.kind === 'invalid') this.error(result.reason, position);
     else {
       for (const event of result.events) {
         stats.events++;

@@ -1,12 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
-
-const gunzipAsync = promisify(gunzip);
-
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { UsageError } from '../core/errors.js';
 import { looksLikeCsvHeader, openQuote, splitCsvRecord } from './csv.js';
 
@@ -28,8 +24,11 @@ export interface InputFile {
   /** What logs and the quarantine show: a path, or `-` for stdin. */
   readonly name: string;
   open(): Readable;
-  /** A small file can be read whole (one read, one gunzip), which costs far less than a stream. */
-  readAll?(): Promise<Buffer>;
+  /**
+   * The whole file, when it is small enough to read whole (one read, one gunzip), which costs far less
+   * than a stream; null when it is not.
+   */
+  readAll?(): Promise<Buffer | null>;
 }
 
 /** Files up to this size are read whole: CloudTrail delivers many small `.json.gz` files. */
@@ -45,17 +44,40 @@ export async function* listInputs(paths: readonly string[]): AsyncGenerator<Inpu
     const st = await stat(p).catch(() => null);
     if (!st) throw new UsageError(`no such file or directory: ${p}`);
     if (st.isDirectory()) yield* walk(p);
-    else yield fileInput(p, st.size);
+    else yield fileInput(p);
   }
 }
 
-function fileInput(path: string, size: number): InputFile {
-  const small = size <= WHOLE_FILE;
+function fileInput(path: string): InputFile {
   return {
     name: path,
-    open: () => createReadStream(path, { highWaterMark: small ? Math.max(size, 1024) : CHUNK }),
-    ...(small ? { readAll: () => readFile(path) } : {}),
+    open: () => createReadStream(path, { highWaterMark: CHUNK }),
+    readAll: async () => readSmall(path),
   };
+}
+
+/**
+ * A regular file of at most WHOLE_FILE bytes, read whole; null for a larger one or a pipe. Synchronous:
+ * CloudTrail's many small files cost a few microseconds each this way, against several thread-pool
+ * round trips.
+ */
+function readSmall(path: string): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    const size = st.size;
+    if (!st.isFile() || size > WHOLE_FILE) return null;
+    const buf = Buffer.allocUnsafe(size);
+    let n = 0;
+    while (n < size) {
+      const r = readSync(fd, buf, n, size - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return n < size ? buf.subarray(0, n) : buf;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // CloudTrail digest files sign log files; they hold no events.
@@ -68,40 +90,50 @@ async function* walk(dir: string): AsyncGenerator<InputFile> {
     const path = join(dir, e.name);
     if (IGNORED.test(path)) continue;
     if (e.isDirectory()) yield* walk(path);
-    else if (e.isFile()) yield fileInput(path, (await stat(path)).size);
+    else if (e.isFile()) yield fileInput(path);
   }
 }
+
+const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 /**
- * The input's text in chunks. A small file is read and gunzipped whole; if its gzip is damaged, it is
- * read again as a stream, which yields the text before the damage and then fails where it is.
+ * The input's bytes in chunks. A small file is read and gunzipped whole; if its gzip is damaged, it is
+ * read again as a stream, which yields the bytes before the damage and then fails where it is.
  */
-async function* inputText(input: InputFile): AsyncGenerator<string> {
-  if (!input.readAll) {
-    yield* textChunks(input.open());
+async function* inputBytes(input: InputFile): AsyncGenerator<Buffer> {
+  const bytes = input.readAll ? await input.readAll() : null;
+  if (!bytes) {
+    yield* byteChunks(input.open());
     return;
   }
-  const bytes = await input.readAll();
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    let text: string | null = null;
-    try {
-      text = (await gunzipAsync(bytes)).toString('utf8');
-    } catch {
-      text = null; // damaged: the stream below reports it with its position
-    }
-    if (text === null) yield* textChunks(Readable.from([bytes]));
-    else yield text;
+  if (!isGzip(bytes)) {
+    yield bytes;
     return;
   }
-  yield bytes.toString('utf8');
+  let text: Buffer | null = null;
+  try {
+    text = gunzipSync(bytes);
+  } catch {
+    text = null; // damaged: the stream below reports it with its position
+  }
+  if (text === null) yield* byteChunks(Readable.from([bytes]));
+  else yield text;
 }
 
-/** Chunks of text from a byte stream, gunzipped when it starts with the gzip magic bytes. */
-async function* textChunks(stream: Readable): AsyncGenerator<string> {
+/** Chunks of bytes from a stream, gunzipped when it starts with the gzip magic bytes. */
+async function* byteChunks(stream: Readable): AsyncGenerator<Buffer> {
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const first = await it.next();
   if (first.done) return;
   const head = typeof first.value === 'string' ? Buffer.from(first.value) : first.value;
+  if (!isGzip(head)) {
+    yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
+    }
+  }
   const rest = (async function* () {
     yield head;
     for (;;) {
@@ -110,12 +142,12 @@ async function* textChunks(stream: Readable): AsyncGenerator<string> {
       yield n.value;
     }
   })();
-  let source: Readable = Readable.from(rest, { objectMode: false });
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
-    source = source.pipe(createGunzip({ chunkSize: CHUNK }));
-  source.setEncoding('utf8');
-  for await (const chunk of source) yield chunk as string;
+  const source = Readable.from(rest, { objectMode: false }).pipe(createGunzip({ chunkSize: CHUNK }));
+  for await (const chunk of source) yield chunk as Buffer;
 }
+
+// V8's longest string (2^29 - 24 UTF-16 units on 64-bit): a line longer than this cannot be a string.
+const MAX_LINE_BYTES = 2 ** 29 - 24;
 
 /**
  * Streams one input into JSON values. Damage (a truncated gzip, a line that is not JSON) becomes an
@@ -128,8 +160,32 @@ export async function* readItems(input: InputFile): AsyncGenerator<RawItem> {
 
 /** As readItems, in batches (one per chunk read): the hot path pays one await per batch, not per line. */
 export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> {
+  let batch: RawItem[] = [];
+  const sink: ValueSink = {
+    value: (value, line) => batch.push({ value, position: `line ${line}` }),
+    error: (error, position) => batch.push({ error, position }),
+  };
+  for await (const _ of readInto(input, sink)) {
+    if (batch.length > 0) yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Where readInto delivers what it reads, in input order: a value with its line, or damage. */
+export interface ValueSink {
+  value(value: unknown, line: number): void;
+  error(error: string, position: string): void;
+}
+
+/**
+ * The reader itself: hands each value to `sink` as soon as it is parsed (a value lives only as long as
+ * its consumer keeps it), and yields after each chunk so the consumer can pass on what it made.
+ */
+export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerator<void> {
   let mode = 'unknown' as 'unknown' | 'lines' | 'document' | 'csv' | 'text';
-  let carry = '';
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
   let lineNo = 0;
   let doc: string[] = [];
   let docChars = 0;
@@ -139,66 +195,74 @@ export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> 
   let row = '';
   let rowStart = 0;
 
-  const csvRow = (): RawItem | null => {
+  const csvRow = (): void => {
     const text = row;
     row = '';
-    if (text.trim() === '') return null;
+    if (text.trim() === '') return;
     const fields = splitCsvRecord(text);
-    const position = `line ${rowStart}`;
-    if (fields.length !== header.length)
-      return {
-        error: `csv: wrong number of fields: ${fields.length}, header has ${header.length}`,
-        position,
-      };
+    if (fields.length !== header.length) {
+      sink.error(
+        `csv: wrong number of fields: ${fields.length}, header has ${header.length}`,
+        `line ${rowStart}`,
+      );
+      return;
+    }
     const value: Record<string, string> = {};
     for (let i = 0; i < header.length; i++) value[header[i]!] = fields[i]!;
-    return { value, position };
+    sink.value(value, rowStart);
   };
 
-  const onLine = (raw: string): RawItem | null => {
+  const onLine = (raw: string): void => {
     lineNo++;
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (mode === 'lines') {
-      if (line === '' || line.trim() === '') return null;
+      // A JSON Lines record starts with `{`: only other lines can be blank.
+      if (line.charCodeAt(0) !== 123 && line.trim() === '') return;
+      let value: unknown;
       try {
-        return { value: JSON.parse(line), position: `line ${lineNo}` };
+        value = JSON.parse(line);
       } catch {
-        return { error: 'line is not valid JSON', position: `line ${lineNo}` };
+        sink.error('line is not valid JSON', `line ${lineNo}`);
+        return;
       }
+      sink.value(value, lineNo);
+      return;
     }
     if (mode === 'text') {
       // An input that did not start as JSON or CSV: reported once; a JSON object line later still counts.
       const t = line.trim();
-      if (t[0] !== '{') return null;
+      if (t[0] !== '{') return;
+      let value: unknown;
       try {
-        const value: unknown = JSON.parse(t);
-        mode = 'lines';
-        return { value, position: `line ${lineNo}` };
+        value = JSON.parse(t);
       } catch {
-        return null;
+        return;
       }
+      mode = 'lines';
+      sink.value(value, lineNo);
+      return;
     }
     if (mode === 'document') {
       docChars += line.length + 1;
       if (docChars <= MAX_DOCUMENT_CHARS) doc.push(line);
-      return null;
+      return;
     }
     if (mode === 'csv') {
       if (row === '') rowStart = lineNo;
       row = row === '' ? line : `${row}\n${line}`;
-      return openQuote(row) ? null : csvRow();
+      if (!openQuote(row)) csvRow();
+      return;
     }
     // First non-empty line: decide what the input is.
     const t = (lineNo === 1 || carryBom ? line.replace(/^\uFEFF/, '') : line).trim();
     carryBom = false;
     if (t === '') {
       carryBom = lineNo === 1;
-      return null;
+      return;
     }
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(t);
-      mode = 'lines';
-      return { value, position: `line ${lineNo}` };
+      value = JSON.parse(t);
     } catch {
       if (t[0] === '{' || t[0] === '[') {
         // The first line opens a document that spans lines: read the whole input as one JSON text.
@@ -206,35 +270,47 @@ export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> 
         docStartLine = lineNo;
         doc = [line];
         docChars = line.length + 1;
-        return null;
+        return;
       }
       const columns = looksLikeCsvHeader(t);
       if (columns) {
         mode = 'csv';
         header = columns;
-        return null;
+        return;
       }
       mode = 'text';
-      return { error: 'unknown format: not JSON or CSV', position: `line ${lineNo}` };
+      sink.error('unknown format: not JSON or CSV', `line ${lineNo}`);
+      return;
     }
+    mode = 'lines';
+    sink.value(value, lineNo);
   };
   let carryBom = false;
 
   try {
-    for await (const chunk of inputText(input)) {
-      let text = carry + chunk;
+    for await (const chunk of inputBytes(input)) {
+      // Bytes are decoded once, up to the chunk's last newline (never inside a UTF-8 sequence).
+      const last = chunk.lastIndexOf(10);
+      if (last < 0) {
+        carry.push(chunk);
+        carryBytes += chunk.length;
+        if (carryBytes > MAX_LINE_BYTES) throw new RangeError('Invalid string length');
+        continue;
+      }
+      const text =
+        carry.length === 0
+          ? chunk.toString('utf8', 0, last + 1)
+          : Buffer.concat([...carry, chunk.subarray(0, last + 1)]).toString('utf8');
+      carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+      carryBytes = chunk.length - last - 1;
       let start = 0;
-      const batch: RawItem[] = [];
       for (;;) {
         const nl = text.indexOf('\n', start);
         if (nl < 0) break;
-        const item = onLine(text.slice(start, nl));
-        if (item) batch.push(item);
+        onLine(text.slice(start, nl));
         start = nl + 1;
       }
-      carry = text.slice(start);
-      text = '';
-      if (batch.length > 0) yield batch;
+      yield;
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -249,35 +325,38 @@ export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> 
   if (failure) {
     // The last partial line (or the partial document) is the damage: report it, keep what was read.
     const at = mode === 'document' ? docStartLine : mode === 'csv' && row !== '' ? rowStart : lineNo + 1;
-    yield [{ error: failure, position: `line ${at}` }];
+    sink.error(failure, `line ${at}`);
     return;
   }
-  const tail: RawItem[] = [];
-  if (carry !== '') {
-    const item = onLine(carry);
-    if (item) tail.push(item);
+  if (carry.length > 0) {
+    const rest = carry.length === 1 ? carry[0]!.toString('utf8') : Buffer.concat(carry).toString('utf8');
+    carry = [];
+    if (rest !== '') onLine(rest);
   }
   if (mode === 'csv' && row !== '') {
     // A quoted field never closed: the file ends inside it.
-    tail.push({ error: 'csv: file ends inside a quoted field', position: `line ${rowStart}` });
+    sink.error('csv: file ends inside a quoted field', `line ${rowStart}`);
   }
   if (mode === 'document') {
     if (docChars > MAX_DOCUMENT_CHARS) {
-      tail.push({
-        error: `JSON document over ${MAX_DOCUMENT_CHARS / 1024 / 1024} MiB`,
-        position: `line ${docStartLine}`,
-      });
+      sink.error(`JSON document over ${MAX_DOCUMENT_CHARS / 1024 / 1024} MiB`, `line ${docStartLine}`);
     } else {
       const lines = doc;
       doc = [];
+      let value: unknown;
+      let parsed = false;
       try {
-        tail.push({ value: JSON.parse(lines.join('\n')), position: `line ${docStartLine}` });
+        value = JSON.parse(lines.join('\n'));
+        parsed = true;
       } catch (err) {
-        tail.push(...salvageLines(lines, docStartLine, String((err as Error).message)));
+        for (const item of salvageLines(lines, docStartLine, String((err as Error).message))) {
+          if ('error' in item) sink.error(item.error, item.position);
+          else sink.value(item.value, item.line);
+        }
       }
+      if (parsed) sink.value(value, docStartLine);
     }
   }
-  if (tail.length > 0) yield tail;
 }
 
 /**
@@ -285,7 +364,11 @@ export async function* readBatches(input: InputFile): AsyncGenerator<RawItem[]> 
  * lines are JSON objects, keep every one that parses. Otherwise it is one broken (pretty-printed)
  * document, reported once with where the parser stopped.
  */
-function* salvageLines(lines: readonly string[], firstLine: number, parseError: string): Generator<RawItem> {
+function* salvageLines(
+  lines: readonly string[],
+  firstLine: number,
+  parseError: string,
+): Generator<{ value: unknown; line: number } | { error: string; position: string }> {
   let objects = 0;
   let nonEmpty = 0;
   const parsed = lines.map((l) => {
@@ -307,8 +390,7 @@ function* salvageLines(lines: readonly string[], firstLine: number, parseError: 
   }
   for (let i = 0; i < parsed.length; i++) {
     const p = parsed[i];
-    const position = `line ${firstLine + i}`;
-    if (p) yield { value: p.value, position };
-    else if (p === null) yield { error: 'line is not valid JSON', position };
+    if (p) yield { value: p.value, line: firstLine + i };
+    else if (p === null) yield { error: 'line is not valid JSON', position: `line ${firstLine + i}` };
   }
 }
