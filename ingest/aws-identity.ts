@@ -45,18 +45,22 @@ export function parseArn(arn: string): Arn | null {
   };
 }
 
+type Arg = string | null | undefined;
+// null and undefined have their own marks, so that neither is taken for the text "null" or "".
+const part = (v: Arg) => (v === null ? '\u0002' : v === undefined ? '\u0003' : v);
+
 /**
  * A small memo for pure identity rules: the same few principals and secrets recur on every line of a
  * log. Bounded; cleared when full. Callers share the value: events are not changed after normalizing.
  */
-export function memo<V extends object>(max: number, compute: (...args: (string | null | undefined)[]) => V) {
+export function memo<V>(max: number, compute: (a: string, b: Arg, c: Arg, d: Arg) => V) {
   const cache = new Map<string, V>();
-  return (...args: (string | null | undefined)[]): V => {
-    const key = args.join('\u0001');
+  return (a: string, b?: Arg, c?: Arg, d?: Arg): V => {
+    const key = `${a}\u0001${part(b)}\u0001${part(c)}\u0001${part(d)}`;
     let v = cache.get(key);
     if (v === undefined) {
       if (cache.size >= max) cache.clear();
-      v = compute(...args);
+      v = compute(a, b, c, d);
       cache.set(key, v);
     }
     return v;

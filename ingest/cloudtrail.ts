@@ -285,12 +285,17 @@ function param(rec: CloudTrailRecord, ...keys: string[]): unknown {
 }
 
 const secretOf = memo(20_000, (id, region, account, full) =>
-  secretResource(id!, region ?? null, account ?? null, full ? [id!] : []),
+  secretResource(id, region ?? null, account ?? null, full ? [id] : []),
 );
+const parameterOf = memo(20_000, (name, region, account) =>
+  parameterResource(name, region ?? null, account ?? null),
+);
+const kmsOf = memo(20_000, (key, region, account) => kmsResource(key, region ?? null, account ?? null));
+const secretIdOf = memo(20_000, (arn, region, account) => secretResource(arn, region ?? null, account ?? null).id);
 
 const principals = new Map<string, Principal>();
-/** Plain identities by type, then ARN. */
-const plainPrincipals = new Map<string | null | undefined, Map<string, Principal>>();
+/** Common identities by type, then invokedBy, then ARN: no key to build per record. */
+const plainPrincipals = new Map<unknown, Map<unknown, Map<string, Principal>>>();
 let plainCount = 0;
 
 /**
@@ -300,11 +305,11 @@ let plainCount = 0;
 function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null): Principal {
   if (!u) return awsPrincipal(u, account);
   const sc = u.sessionContext;
-  // The common identity (a role session or a user, nothing else said): its type and ARN decide it.
+  // The common identity (a role session or a user, perhaps through a service, nothing else said): its
+  // type, ARN and invoking service decide it.
   if (
     u.arn &&
     u.accountId === account &&
-    !u.invokedBy &&
     !u.userName &&
     !u.sourceIdentity &&
     !u.onBehalfOf &&
@@ -312,15 +317,20 @@ function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null
     !sc?.webIdFederationData &&
     u.type !== 'AWSAccount'
   ) {
-    let byArn = plainPrincipals.get(u.type);
+    let byInvoker = plainPrincipals.get(u.type);
+    if (byInvoker === undefined) {
+      byInvoker = new Map();
+      plainPrincipals.set(u.type, byInvoker);
+    }
+    let byArn = byInvoker.get(u.invokedBy);
     if (byArn === undefined) {
       byArn = new Map();
-      plainPrincipals.set(u.type, byArn);
+      byInvoker.set(u.invokedBy, byArn);
     }
     let p = byArn.get(u.arn);
     if (p === undefined) {
       if (plainCount >= 20_000) {
-        for (const m of plainPrincipals.values()) m.clear();
+        for (const m of plainPrincipals.values()) for (const n of m.values()) n.clear();
         plainCount = 0;
       }
       p = awsPrincipal(u, account);
@@ -344,8 +354,14 @@ function principalOf(u: CloudTrailRecord['userIdentity'], account: string | null
 }
 
 /** The resources a record touches, in the order the caller named them (one event each). */
-function resourcesOf(rec: CloudTrailRecord, service: string, region: string | null, account: string | null) {
-  const fullArns = (rec.resources ?? []).map((r) => r.ARN).filter((a): a is string => Boolean(a));
+function resourcesOf(
+  rec: CloudTrailRecord,
+  service: string,
+  region: string | null,
+  account: string | null,
+): Resource[] {
+  const fullArns: string[] = [];
+  for (const r of rec.resources ?? []) if (r.ARN) fullArns.push(r.ARN);
   // A response's ARN is always the complete one (CreateSecret, PutSecretValue, DeleteSecret, ...).
   const resp = rec.responseElements as { arn?: unknown; aRN?: unknown } | null | undefined;
   const respArn = resp?.arn ?? resp?.aRN;
@@ -370,16 +386,17 @@ function resourcesOf(rec: CloudTrailRecord, service: string, region: string | nu
     }
   } else if (service === 'ssm') {
     const names = strings(param(rec, 'names', 'name', 'path'));
-    for (const n of names) out.push(parameterResource(n, region, account));
+    for (const n of names) out.push(parameterOf(n, region, account));
   } else if (service === 'kms') {
     const keyArn = fullArns.find((a) => parseArn(a)?.service === 'kms');
     const keyId = param(rec, 'keyId', 'destinationKeyId', 'targetKeyId', 'KeyId');
-    if (keyArn) out.push(kmsResource(keyArn, region, account));
-    else if (typeof keyId === 'string') out.push(kmsResource(keyId, region, account));
+    if (keyArn) out.push(kmsOf(keyArn, region, account));
+    else if (typeof keyId === 'string') out.push(kmsOf(keyId, region, account));
     else if (typeof param(rec, 'aliasName') === 'string') {
-      out.push(kmsResource(param(rec, 'aliasName') as string, region, account));
+      out.push(kmsOf(param(rec, 'aliasName') as string, region, account));
     }
   }
+  if (out.length <= 1) return out;
   // Duplicates (the same secret named twice in one batch) are one read.
   const unique = new Map<string, Resource>();
   for (const r of out) if (!unique.has(r.id)) unique.set(r.id, r);
@@ -395,7 +412,7 @@ function relatedResource(
   const ctx = param(rec, 'encryptionContext') as Record<string, unknown> | undefined;
   if (!ctx || typeof ctx !== 'object') return null;
   const secretArn = ctx.SecretARN;
-  if (typeof secretArn === 'string') return secretResource(secretArn, region, account).id;
+  if (typeof secretArn === 'string') return secretIdOf(secretArn, region, account);
   const paramArn = ctx.PARAMETER_ARN;
   if (typeof paramArn === 'string') return parameterResource(paramArn, region, account).id;
   return null;

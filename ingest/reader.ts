@@ -297,10 +297,13 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
         if (carryBytes > MAX_LINE_BYTES) throw new RangeError('Invalid string length');
         continue;
       }
-      const text =
-        carry.length === 0
-          ? chunk.toString('utf8', 0, last + 1)
-          : Buffer.concat([...carry, chunk.subarray(0, last + 1)]).toString('utf8');
+      let from = 0;
+      if (carry.length > 0) {
+        // The line begun in the last chunk ends at this chunk's first newline.
+        from = chunk.indexOf(10) + 1;
+        onLine(Buffer.concat([...carry, chunk.subarray(0, from - 1)]).toString('utf8'));
+      }
+      const text = chunk.toString('utf8', from, last + 1);
       carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
       carryBytes = chunk.length - last - 1;
       let start = 0;
