@@ -1,8 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
-import type { SecretAccessEvent } from '../core/event.js';
-import { IngestStats, type QuarantineEntry } from '../ingest/pipeline.js';
-import type { FromWorker, ToWorker, WorkerInput } from './parallel.js';
+import { IngestStats } from '../ingest/pipeline.js';
+import type { Batch, FromWorker, ToWorker, WorkerInput } from './parallel.js';
 import { inlineBatches } from './pipeline.js';
 
 /** The read side of `ingest` on the second core: files → normalized events, posted in batches. */
@@ -17,10 +16,16 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-async function send(events: SecretAccessEvent[], quarantine: QuarantineEntry[]) {
+async function send(batch: Batch) {
   while (credits <= 0) await new Promise<void>((r) => (wake = r));
   credits--;
-  port.postMessage({ type: 'batch', events, quarantine } satisfies FromWorker);
+  const { rows, quarantine } = batch;
+  // The typed arrays move to the main thread instead of being copied.
+  const moved = [rows.keys, rows.times, rows.outcomes, rows.principal, rows.resource, rows.context];
+  port.postMessage(
+    { type: 'batch', rows, quarantine } satisfies FromWorker,
+    moved.map((a) => a.buffer as ArrayBuffer),
+  );
 }
 
 const stats = new IngestStats();
@@ -28,7 +33,7 @@ try {
   const onFile = (file: { name: string }, index: number) =>
     port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker);
   for await (const batch of inlineBatches(input.paths, stats, { format: input.format, onFile })) {
-    await send(batch.events, batch.quarantine);
+    await send(batch);
   }
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { UsageError, VigilError } from '../core/errors.js';
-import type { SecretAccessEvent } from '../core/event.js';
 import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
+import type { RowBatch } from '../store/rows.js';
 
 export interface WorkerInput {
   readonly paths: readonly string[];
@@ -11,13 +11,14 @@ export interface WorkerInput {
 
 export type ToWorker = { type: 'credit' };
 export type FromWorker =
-  | { type: 'batch'; events: SecretAccessEvent[]; quarantine: QuarantineEntry[] }
+  | { type: 'batch'; rows: RowBatch; quarantine: QuarantineEntry[] }
   | { type: 'file'; name: string; index: number }
   | { type: 'done'; stats: ReturnType<IngestStats['toJSON']> }
   | { type: 'error'; usage: boolean; message: string; name: string };
 
+/** Normalized events encoded as rows (typed arrays and strings clone cheaply between threads). */
 export interface Batch {
-  readonly events: SecretAccessEvent[];
+  readonly rows: RowBatch;
   readonly quarantine: QuarantineEntry[];
 }
 
@@ -60,7 +61,7 @@ export async function* normalizeInWorker(
       const m = queue.shift()!;
       if (m.type === 'file') onFile?.(m.name, m.index);
       else if (m.type === 'batch') {
-        yield { events: m.events, quarantine: m.quarantine };
+        yield { rows: m.rows, quarantine: m.quarantine };
         worker.postMessage({ type: 'credit' } satisfies ToWorker);
       } else if (m.type === 'done') {
         Object.assign(stats, { files: m.stats.files, records: m.stats.records, events: m.stats.events });

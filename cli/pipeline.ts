@@ -3,7 +3,7 @@ import type { Routing } from '../alerts/routing.js';
 import type { Sink } from '../alerts/sink.js';
 import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
-import { eventTime, type SecretAccessEvent } from '../core/event.js';
+import type { SecretAccessEvent } from '../core/event.js';
 import type { DetectionEngine, TouchedAlert } from '../detectors/engine.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
+import { encodeRows, type RowBatch } from '../store/rows.js';
 import type { Store } from '../store/store.js';
 import { type Batch, normalizeInWorker } from './parallel.js';
 
@@ -81,21 +82,34 @@ export function commitBatch(
   summary: BatchCounts,
   detect: 'now' | 'later' = 'now',
 ): void {
+  commitRows(opts, encodeRows(events), quarantine, summary);
+  if (detect === 'now') detectQueued(opts, summary);
+}
+
+/** commitBatch for events already encoded as rows (by the normalize worker); detection comes later. */
+export function commitRows(
+  opts: Pick<DetectOptions, 'store' | 'clock'>,
+  rows: RowBatch,
+  quarantine: readonly QuarantineEntry[],
+  summary: BatchCounts,
+): void {
   const { store, clock } = opts;
   store.transaction(() => {
-    const now = clock.now();
-    const fresh = store.insertEvents(events);
-    store.insertQuarantine(quarantine, now);
-    summary.newEvents += fresh.length;
-    summary.duplicateEvents += events.length - fresh.length;
-    if (fresh.length === 0) return;
-    new PendingQueue(store).push(fresh);
-    let first = eventTime(fresh[0]!.time);
-    for (const e of fresh) first = Math.min(first, eventTime(e.time));
+    const { index, seqs } = store.insertRows(rows);
+    store.insertQuarantine(quarantine, clock.now());
+    summary.newEvents += index.length;
+    summary.duplicateEvents += rows.count - index.length;
+    if (index.length === 0) return;
+    const queue = new PendingQueue(store);
+    let first = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < index.length; i++) {
+      const time = rows.times[index[i]!]!;
+      queue.add(time, seqs[i]!);
+      if (time < first) first = time;
+    }
     const known = store.getMeta('firstEventTime');
     if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
   });
-  if (detect === 'now') detectQueued(opts, summary);
 }
 
 /**
@@ -155,24 +169,29 @@ export function detectQueued(
   }
 }
 
-/** Normalized items grouped into batches of about BATCH, on this thread (stdin, tests, or when asked to). */
+/**
+ * Normalized items encoded as row batches of about BATCH events, on this thread: the normalize worker's
+ * loop, and the whole read side for stdin, tests, or when asked to.
+ */
 export async function* inlineBatches(
   paths: readonly string[],
   stats: IngestStats,
   opts: NormalizeOptions,
 ): AsyncGenerator<Batch> {
-  let batch: Batch = { events: [], quarantine: [] };
+  let events: SecretAccessEvent[] = [];
+  let quarantine: QuarantineEntry[] = [];
   for await (const items of normalizeBatches(paths, stats, opts)) {
     for (const item of items) {
-      if (item.kind === 'event') batch.events.push(item.event);
-      else batch.quarantine.push(item.entry);
+      if (item.kind === 'event') events.push(item.event);
+      else quarantine.push(item.entry);
     }
-    if (batch.events.length + batch.quarantine.length >= BATCH) {
-      yield batch;
-      batch = { events: [], quarantine: [] };
+    if (events.length + quarantine.length >= BATCH) {
+      yield { rows: encodeRows(events), quarantine };
+      events = [];
+      quarantine = [];
     }
   }
-  yield batch;
+  yield { rows: encodeRows(events), quarantine };
 }
 
 /**
@@ -198,7 +217,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   let busy = 0;
   for await (const batch of batches) {
     const b0 = performance.now();
-    commitBatch(opts, batch.events, batch.quarantine, summary, 'later');
+    commitRows(opts, batch.rows, batch.quarantine, summary);
     busy += performance.now() - b0;
     if (opts.signal?.aborted) break;
   }

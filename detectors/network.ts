@@ -186,7 +186,22 @@ export class NetworkClassifier {
     this.country = options.country ?? geoCountry;
   }
 
+  /** Answers by source (address, client, service, endpoint): a workload repeats a few of them. */
+  private readonly known = new Map<string, SourceInfo>();
+
   classify(e: Pick<SecretAccessEvent, 'source'>): SourceInfo {
+    const s = e.source;
+    const key = `${s.viaService ? 's' : ''}${s.vpcEndpointId ? 'v' : ''}|${s.ip}|${s.userAgent}`;
+    let info = this.known.get(key);
+    if (info === undefined) {
+      info = this.classifyNew(e);
+      if (this.known.size >= 50_000) this.known.clear();
+      this.known.set(key, info);
+    }
+    return info;
+  }
+
+  private classifyNew(e: Pick<SecretAccessEvent, 'source'>): SourceInfo {
     const family = uaFamily(e.source.userAgent);
     const ip = e.source.ip;
     if (e.source.viaService || (ip && SERVICE_HOST.test(ip))) {

@@ -1,7 +1,8 @@
 import { StoreError } from '../core/errors.js';
 import { eventTime, type SecretAccessEvent } from '../core/event.js';
 import { compareEvents, type EventQueue } from '../detectors/queue.js';
-import { EVENT_COLUMNS, type EventRow, type Store } from './store.js';
+import { EVENT_COLUMNS, type EventRow } from './rows.js';
+import type { Store } from './store.js';
 
 interface QueuedRow extends EventRow {
   qtime: number;
@@ -36,8 +37,13 @@ export class PendingQueue implements EventQueue {
       const seq = this.store.seqOf(e);
       if (seq === undefined)
         throw new StoreError(`event ${e.id} was not stored by this store; queue what insertEvents returns`);
-      this.insert.run(eventTime(e.time), seq);
+      this.add(eventTime(e.time), seq);
     }
+  }
+
+  /** Queues one stored row by its event time. */
+  add(time: number, seq: number): void {
+    this.insert.run(time, seq);
   }
 
   take(until: number, limit: number): SecretAccessEvent[] {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,7 +5,6 @@ import type { Outbox, PendingDelivery } from '../alerts/outbox.js';
 import type { Alert } from '../core/alert.js';
 import { StoreError } from '../core/errors.js';
 import {
-  eventTime,
   isSecretRead,
   type Outcome,
   type Principal,
@@ -15,138 +13,20 @@ import {
 } from '../core/event.js';
 import type { StateStore } from '../detectors/detector.js';
 import type { QuarantineEntry } from '../ingest/pipeline.js';
+import {
+  bodyId,
+  type ContextTuple,
+  decode,
+  EVENT_COLUMNS,
+  type EventRow,
+  encodeRows,
+  OUTCOME_CODE,
+  type RowBatch,
+  rowKey,
+} from './rows.js';
 import { MIGRATIONS } from './schema.js';
 
 type DB = Database.Database;
-
-const OUTCOME_CODE: Record<Outcome, number> = { success: 0, denied: 1, error: 2 };
-
-// Seconds since 2000-01-01 UTC: 31 bits last until 2068.
-const KEY_EPOCH_S = 946_684_800;
-
-/**
- * 63-bit unique key of an event: its second of event time, then 32 bits of a hash of its id. Keys grow
- * with time, so inserts land near the index's right edge instead of on random pages (measured: twice
- * the insert rate of a pure hash key). Two ids that share a key are told apart by `probe`.
- */
-function rowKey(eventId: string, timeMs: number, probe = 0): bigint {
-  const h = createHash('sha1').update(eventId);
-  if (probe) h.update(`#${probe}`);
-  const seconds = Math.min(2 ** 31 - 1, Math.max(0, Math.floor(timeMs / 1000) - KEY_EPOCH_S));
-  return (BigInt(seconds) << 32n) | BigInt(h.digest().readUInt32BE(0));
-}
-
-/** An events row as `hydrate` reads it: the principal and resource are dictionary ids. */
-export interface EventRow {
-  body: string;
-  time: number;
-  outcome: number;
-  ctx: number | null;
-  principal: number;
-  resource: number | null;
-}
-
-/** The columns of EventRow, for an events table aliased `e`. */
-export const EVENT_COLUMNS = 'e.body, e.time, e.outcome, e.ctx, e.principal, e.resource';
-
-const OUTCOMES: readonly Outcome[] = ['success', 'denied', 'error'];
-
-/** Absent optional fields travel as 0 in the compact arrays (no field of the event is ever a number). */
-const ABSENT = 0;
-const opt = <T>(v: T | undefined): T | 0 => (v === undefined ? ABSENT : v);
-const unopt = <T>(v: T | 0): T | undefined => (v === ABSENT ? undefined : v);
-
-/**
- * What many events share (one row of `contexts`, migration 4): the call and where it came from, except
- * the address. Events of one workload repeat it, so each event row stores a number instead.
- */
-type ContextTuple = [
-  provider: SecretAccessEvent['provider'],
-  service: string,
-  operation: string,
-  action: SecretAccessEvent['action'],
-  errorCode: string | null,
-  userAgent: string | null,
-  viaService: string | null,
-  vpcEndpointId: string | null | 0,
-  region: string | null,
-  account: string | null,
-  via: string | null | 0,
-];
-
-function contextOf(e: SecretAccessEvent): string {
-  const c: ContextTuple = [
-    e.provider,
-    e.service,
-    e.operation,
-    e.action,
-    e.errorCode,
-    e.source.userAgent,
-    e.source.viaService,
-    opt(e.source.vpcEndpointId),
-    e.region,
-    e.account,
-    opt(e.principal.via),
-  ];
-  return JSON.stringify(c);
-}
-
-/** What is the event's own (`body`, as a JSON array): ids, session, address, related resource, flags. */
-type BodyTuple = [
-  id: string,
-  /** 1 when it is the id without its `provider:` prefix (CloudTrail's eventID). */
-  providerEventId: string | null | 1,
-  session: string | null | 0,
-  ip: string | null,
-  relatedResource: string | null | 0,
-  details: SecretAccessEvent['details'] | 0,
-];
-
-function bodyOf(e: SecretAccessEvent): string {
-  const pe = e.providerEventId;
-  const b: BodyTuple = [
-    e.id,
-    pe !== null && e.id.length === e.provider.length + 1 + pe.length && e.id === `${e.provider}:${pe}`
-      ? 1
-      : pe,
-    opt(e.principal.session),
-    e.source.ip,
-    opt(e.relatedResource),
-    opt(e.details),
-  ];
-  return JSON.stringify(b);
-}
-
-/** An event back from its row: the body and context tuples, the dictionaries and the columns. */
-function decode(row: EventRow, ctx: ContextTuple, who: Principal, what: Resource | null): SecretAccessEvent {
-  const [id, pe, session, ip, related, details] = JSON.parse(row.body) as BodyTuple;
-  const [provider, service, operation, action, errorCode, userAgent, viaService, vpce, region, account, via] =
-    ctx;
-  const principal: Principal = { id: who.id, type: who.type, name: who.name, account: who.account };
-  if (via !== ABSENT) principal.via = via;
-  if (session !== ABSENT) principal.session = session;
-  const source: SecretAccessEvent['source'] = { ip, userAgent, viaService };
-  if (vpce !== ABSENT) source.vpcEndpointId = vpce;
-  const e: SecretAccessEvent = {
-    id,
-    time: new Date(row.time).toISOString(),
-    provider,
-    service,
-    operation,
-    action,
-    outcome: OUTCOMES[row.outcome]!,
-    errorCode,
-    principal,
-    resource: what && { ...what },
-    source,
-    region,
-    account,
-    providerEventId: pe === 1 ? id.slice(provider.length + 1) : pe,
-  };
-  if (related !== ABSENT) e.relatedResource = unopt(related);
-  if (details !== ABSENT) e.details = details;
-  return e;
-}
 
 /** Events stored before migration 4 kept their fields (but principal and resource) as a JSON object. */
 function hydrateV1(row: EventRow, who: Principal, what: Resource | null): SecretAccessEvent {
@@ -362,34 +242,53 @@ export class Store {
    * ingest idempotent and keeps detectors from seeing an event twice. Call inside `transaction`.
    */
   insertEvents(events: readonly SecretAccessEvent[]): SecretAccessEvent[] {
+    const { index, seqs } = this.insertRows(encodeRows(events));
     const fresh: SecretAccessEvent[] = [];
-    for (const e of events) {
-      const principal = this.principalId(e.principal);
-      const resource = e.resource ? this.resourceId(e.resource) : null;
-      const ctx = this.contextId(contextOf(e));
-      const time = eventTime(e.time);
-      const body = bodyOf(e);
-      for (let probe = 0; ; probe++) {
-        const rid = rowKey(e.id, time, probe);
-        const r = this.stmts.insertEvent.run(
-          rid,
-          time,
-          principal,
-          resource,
-          OUTCOME_CODE[e.outcome],
-          ctx,
-          body,
-        );
-        if (r.changes === 1) {
-          fresh.push(e);
-          this.seqs.set(e, Number(r.lastInsertRowid));
-          break;
-        }
-        // Taken: the same event again, or (vanishingly rarely) another id with the same hash.
-        if (this.stmts.eventIdAt.get(rid) === e.id) break;
-      }
+    for (let i = 0; i < index.length; i++) {
+      const e = events[index[i]!]!;
+      fresh.push(e);
+      this.seqs.set(e, seqs[i]!);
     }
     return fresh;
+  }
+
+  /**
+   * Stores encoded events (see rows.ts); returns which were new (their index in the batch) and the row
+   * each got. Call inside `transaction`.
+   */
+  insertRows(b: RowBatch): { index: number[]; seqs: number[] } {
+    const principals = b.principals.map((p) => this.principalId(p));
+    const resources = b.resources.map((r) => this.resourceId(r));
+    const contexts = b.contexts.map((c) => this.contextId(c));
+    const index: number[] = [];
+    const seqs: number[] = [];
+    for (let i = 0; i < b.count; i++) {
+      const time = b.times[i]!;
+      const r = b.resource[i]!;
+      const args = [
+        b.keys[i]!,
+        time,
+        principals[b.principal[i]!]!,
+        r < 0 ? null : resources[r]!,
+        b.outcomes[i]!,
+        contexts[b.context[i]!]!,
+        b.bodies[i]!,
+      ] as const;
+      let res = this.stmts.insertEvent.run(...args);
+      if (res.changes === 0) {
+        // Taken: the same event again, or (vanishingly rarely) another id with the same key: probe on.
+        const id = bodyId(b.bodies[i]!);
+        for (let probe = 1; res.changes === 0; probe++) {
+          const key = probe === 1 ? args[0] : rowKey(id, time, probe - 1);
+          if (this.stmts.eventIdAt.get(key) === id) break;
+          res = this.stmts.insertEvent.run(rowKey(id, time, probe), ...args.slice(1));
+        }
+        if (res.changes === 0) continue;
+      }
+      index.push(i);
+      seqs.push(Number(res.lastInsertRowid));
+    }
+    return { index, seqs };
   }
 
   /** The row an event got from `insertEvents` in this process, if it did. */

@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import {
+  eventTime,
+  type Outcome,
+  type Principal,
+  type Resource,
+  type SecretAccessEvent,
+} from '../core/event.js';
+
+/**
+ * How an event becomes an events row and back (migration 4). Pure: no database here, so the normalize
+ * worker can encode rows on the second core and the main thread only inserts them.
+ */
+
+export const OUTCOME_CODE: Record<Outcome, number> = { success: 0, denied: 1, error: 2 };
+
+// Seconds since 2000-01-01 UTC: 31 bits last until 2068.
+const KEY_EPOCH_S = 946_684_800;
+
+/**
+ * 63-bit unique key of an event: its second of event time, then 32 bits of a hash of its id. Keys grow
+ * with time, so inserts land near the index's right edge instead of on random pages (measured: twice
+ * the insert rate of a pure hash key). Two ids that share a key are told apart by `probe`.
+ */
+export function rowKey(eventId: string, timeMs: number, probe = 0): bigint {
+  const h = createHash('sha1').update(eventId);
+  if (probe) h.update(`#${probe}`);
+  const seconds = Math.min(2 ** 31 - 1, Math.max(0, Math.floor(timeMs / 1000) - KEY_EPOCH_S));
+  return (BigInt(seconds) << 32n) | BigInt(h.digest().readUInt32BE(0));
+}
+
+/** An events row as `hydrate` reads it: the principal and resource are dictionary ids. */
+export interface EventRow {
+  body: string;
+  time: number;
+  outcome: number;
+  ctx: number | null;
+  principal: number;
+  resource: number | null;
+}
+
+/** The columns of EventRow, for an events table aliased `e`. */
+export const EVENT_COLUMNS = 'e.body, e.time, e.outcome, e.ctx, e.principal, e.resource';
+
+const OUTCOMES: readonly Outcome[] = ['success', 'denied', 'error'];
+
+/** Absent optional fields travel as 0 in the compact arrays (no field of the event is ever a number). */
+const ABSENT = 0;
+const opt = <T>(v: T | undefined): T | 0 => (v === undefined ? ABSENT : v);
+const unopt = <T>(v: T | 0): T | undefined => (v === ABSENT ? undefined : v);
+
+/**
+ * What many events share (one row of `contexts`, migration 4): the call and where it came from, except
+ * the address. Events of one workload repeat it, so each event row stores a number instead.
+ */
+export type ContextTuple = [
+  provider: SecretAccessEvent['provider'],
+  service: string,
+  operation: string,
+  action: SecretAccessEvent['action'],
+  errorCode: string | null,
+  userAgent: string | null,
+  viaService: string | null,
+  vpcEndpointId: string | null | 0,
+  region: string | null,
+  account: string | null,
+  via: string | null | 0,
+];
+
+export function contextOf(e: SecretAccessEvent): string {
+  const c: ContextTuple = [
+    e.provider,
+    e.service,
+    e.operation,
+    e.action,
+    e.errorCode,
+    e.source.userAgent,
+    e.source.viaService,
+    opt(e.source.vpcEndpointId),
+    e.region,
+    e.account,
+    opt(e.principal.via),
+  ];
+  return JSON.stringify(c);
+}
+
+/** What is the event's own (`body`, as a JSON array): ids, session, address, related resource, flags. */
+type BodyTuple = [
+  id: string,
+  /** 1 when it is the id without its `provider:` prefix (CloudTrail's eventID). */
+  providerEventId: string | null | 1,
+  session: string | null | 0,
+  ip: string | null,
+  relatedResource: string | null | 0,
+  details: SecretAccessEvent['details'] | 0,
+];
+
+export function bodyOf(e: SecretAccessEvent): string {
+  const pe = e.providerEventId;
+  const b: BodyTuple = [
+    e.id,
+    pe !== null && e.id.length === e.provider.length + 1 + pe.length && e.id === `${e.provider}:${pe}`
+      ? 1
+      : pe,
+    opt(e.principal.session),
+    e.source.ip,
+    opt(e.relatedResource),
+    opt(e.details),
+  ];
+  return JSON.stringify(b);
+}
+
+/** An event back from its row: the body and context tuples, the dictionaries and the columns. */
+export function decode(
+  row: EventRow,
+  ctx: ContextTuple,
+  who: Principal,
+  what: Resource | null,
+): SecretAccessEvent {
+  const [id, pe, session, ip, related, details] = JSON.parse(row.body) as BodyTuple;
+  const [provider, service, operation, action, errorCode, userAgent, viaService, vpce, region, account, via] =
+    ctx;
+  const principal: Principal = { id: who.id, type: who.type, name: who.name, account: who.account };
+  if (via !== ABSENT) principal.via = via;
+  if (session !== ABSENT) principal.session = session;
+  const source: SecretAccessEvent['source'] = { ip, userAgent, viaService };
+  if (vpce !== ABSENT) source.vpcEndpointId = vpce;
+  const e: SecretAccessEvent = {
+    id,
+    time: new Date(row.time).toISOString(),
+    provider,
+    service,
+    operation,
+    action,
+    outcome: OUTCOMES[row.outcome]!,
+    errorCode,
+    principal,
+    resource: what && { ...what },
+    source,
+    region,
+    account,
+    providerEventId: pe === 1 ? id.slice(provider.length + 1) : pe,
+  };
+  if (related !== ABSENT) e.relatedResource = unopt(related);
+  if (details !== ABSENT) e.details = details;
+  return e;
+}
+
+/**
+ * Events encoded as rows, column by column: what the normalize worker sends the thread that stores
+ * (typed arrays and strings clone far cheaper than event objects). Principals, resources and contexts
+ * are listed once per batch and referred to by index.
+ */
+export interface RowBatch {
+  readonly count: number;
+  /** rowKey(id, time) of each event (probe 0). */
+  readonly keys: BigInt64Array;
+  readonly times: Float64Array;
+  readonly outcomes: Uint8Array;
+  /** Index into `principals`. */
+  readonly principal: Int32Array;
+  /** Index into `resources`, -1 for none. */
+  readonly resource: Int32Array;
+  /** Index into `contexts`. */
+  readonly context: Int32Array;
+  readonly bodies: string[];
+  readonly principals: Principal[];
+  readonly resources: Resource[];
+  readonly contexts: string[];
+}
+
+function indexer<T>(list: T[]): (key: string, value: T) => number {
+  const at = new Map<string, number>();
+  return (key, value) => {
+    let i = at.get(key);
+    if (i === undefined) {
+      i = list.length;
+      list.push(value);
+      at.set(key, i);
+    }
+    return i;
+  };
+}
+
+export function encodeRows(events: readonly SecretAccessEvent[]): RowBatch {
+  const n = events.length;
+  const batch: RowBatch = {
+    count: n,
+    keys: new BigInt64Array(n),
+    times: new Float64Array(n),
+    outcomes: new Uint8Array(n),
+    principal: new Int32Array(n),
+    resource: new Int32Array(n),
+    context: new Int32Array(n),
+    bodies: new Array<string>(n),
+    principals: [],
+    resources: [],
+    contexts: [],
+  };
+  const principal = indexer(batch.principals);
+  const resource = indexer(batch.resources);
+  const context = indexer(batch.contexts);
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    const time = eventTime(e.time);
+    const p = e.principal;
+    batch.keys[i] = rowKey(e.id, time);
+    batch.times[i] = time;
+    batch.outcomes[i] = OUTCOME_CODE[e.outcome];
+    batch.principal[i] = principal(p.id, { id: p.id, type: p.type, name: p.name, account: p.account });
+    batch.resource[i] = e.resource ? resource(e.resource.id, e.resource) : -1;
+    const c = contextOf(e);
+    batch.context[i] = context(c, c);
+    batch.bodies[i] = bodyOf(e);
+  }
+  return batch;
+}
+
+/** The id of an encoded event (to tell a re-ingested event from a key collision). */
+export function bodyId(body: string): string {
+  return (JSON.parse(body) as BodyTuple)[0];
+}
