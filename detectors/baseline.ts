@@ -245,8 +245,30 @@ export function loadProfiles(state: StateStore, e: SecretAccessEvent): Profiles 
   return { principal, secret, pair };
 }
 
+const pairKeys = new Map<string, Map<string, string>>();
+let pairKeyCount = 0;
+
+/**
+ * The state key of a principal × secret. The same string each time for a pair: a new concatenation
+ * per event would be hashed anew at every lookup, and pairs are looked up twice per event.
+ */
 export function pairKey(principal: string, resource: string): string {
-  return `${principal}\u0000${resource}`;
+  let byResource = pairKeys.get(principal);
+  if (byResource === undefined) {
+    if (pairKeyCount >= 200_000) {
+      pairKeys.clear();
+      pairKeyCount = 0;
+    }
+    byResource = new Map();
+    pairKeys.set(principal, byResource);
+  }
+  let key = byResource.get(resource);
+  if (key === undefined) {
+    key = `${principal}\u0000${resource}`;
+    byResource.set(resource, key);
+    pairKeyCount++;
+  }
+  return key;
 }
 
 /** Folds one event into the baselines. Events arrive in event-time order (see detectors/queue.ts). */
