@@ -2,6 +2,25 @@ import type { Principal, Resource } from '../core/event.js';
 
 /** Identity and resource rules shared by every reader of Azure records (Key Vault, Activity Log, Log Analytics). Pure. */
 
+/**
+ * The same few callers, vaults and secrets recur on every line of a log: results are remembered (bounded,
+ * cleared when full) and shared by the events that use them, which nothing changes after normalizing.
+ */
+function remembered<V>(max: number, compute: (key: string) => V): (key: string) => V {
+  const cache = new Map<string, V>();
+  return (key) => {
+    let v = cache.get(key);
+    if (v === undefined && !cache.has(key)) {
+      if (cache.size >= max) cache.clear();
+      v = compute(key);
+      cache.set(key, v);
+    }
+    return v as V;
+  };
+}
+
+const mark = (v: string | null | undefined) => (v === null ? '\u0002' : v === undefined ? '\u0003' : v);
+
 /** A claim by short name, also under its URI form (`http://schemas.microsoft.com/identity/claims/objectidentifier`). */
 export function claim(claims: Record<string, unknown> | null | undefined, ...names: string[]): string | null {
   if (!claims) return null;
@@ -29,6 +48,30 @@ export function azurePrincipal(
   claims: Record<string, unknown> | null | undefined,
   fallbackAccount: string | null,
   caller?: string | null,
+): Principal {
+  // Only the claims' text values are read, first match in their order: they and the rest are the key.
+  let key = `${mark(fallbackAccount)}\u0001${mark(caller)}`;
+  if (claims) {
+    for (const k in claims) {
+      const v = claims[k];
+      if (typeof v === 'string') key += `\u0001${k}\u0001${v}`;
+    }
+  } else key += claims === null ? '\u0001\u0002' : '\u0001\u0003';
+  let p = principals.get(key);
+  if (p === undefined) {
+    if (principals.size >= 20_000) principals.clear();
+    p = computePrincipal(claims, fallbackAccount, caller);
+    principals.set(key, p);
+  }
+  return p;
+}
+
+const principals = new Map<string, Principal>();
+
+function computePrincipal(
+  claims: Record<string, unknown> | null | undefined,
+  fallbackAccount: string | null,
+  caller: string | null | undefined,
 ): Principal {
   const oid = claim(claims, 'oid', 'objectidentifier');
   const upnClaim = claim(claims, 'upn', 'unique_name', 'email', 'name');
@@ -77,6 +120,10 @@ export interface ArmId {
  * `.../Microsoft.KeyVault/locations/L/deletedVaults/V` and managed HSMs. Lowercased: ARM ids are case-insensitive.
  */
 export function parseKeyVaultArmId(id: string): ArmId {
+  return armIds(id);
+}
+
+const armIds = remembered(20_000, (id): ArmId => {
   const m =
     /\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/microsoft\.keyvault\/(?:vaults|managedhsms|locations\/[^/]+\/deleted(?:vaults|managedhsms))\/([^/]+)(?:\/([a-z]+)\/([^/]+))?/i.exec(
       id,
@@ -88,7 +135,7 @@ export function parseKeyVaultArmId(id: string): ArmId {
     kind: m?.[4]?.toLowerCase() ?? null,
     object: m?.[5] ? decodeURIComponent(m[5]).toLowerCase() : null,
   };
-}
+});
 
 const OBJECT_TYPES: Record<string, Resource['type']> = {
   secrets: 'secret',
@@ -107,6 +154,24 @@ export function keyVaultResource(
   subscription: string | null,
 ): Resource | null {
   if (!vault) return null;
+  const key = `${vault}\u0001${mark(kind)}\u0001${mark(object)}\u0001${mark(subscription)}`;
+  let r = resources.get(key);
+  if (r === undefined) {
+    if (resources.size >= 20_000) resources.clear();
+    r = vaultResource(vault, kind, object, subscription);
+    resources.set(key, r);
+  }
+  return r;
+}
+
+const resources = new Map<string, Resource>();
+
+function vaultResource(
+  vault: string,
+  kind: string | null,
+  object: string | null,
+  subscription: string | null,
+): Resource {
   const k = kind?.toLowerCase().replace(/^deleted/, '') ?? null;
   const type = k ? OBJECT_TYPES[k] : undefined;
   if (type && object) {
@@ -123,9 +188,17 @@ export function keyVaultResource(
 }
 
 /** The vault object a data-plane URI names: `https://V.vault.azure.net/secrets/N/VERSION?api-version=..`. */
-export function keyVaultUri(
-  uri: string,
-): { vault: string; kind: string | null; object: string | null } | null {
+export function keyVaultUri(uri: string): VaultUri | null {
+  return vaultUris(uri);
+}
+
+interface VaultUri {
+  readonly vault: string;
+  readonly kind: string | null;
+  readonly object: string | null;
+}
+
+const vaultUris = remembered(20_000, (uri): VaultUri | null => {
   const m = /^https?:\/\/([^./]+)\.(?:vault|managedhsm)\.[^/]+(?:\/([a-z]+)\/([^/?]+))?/i.exec(uri);
   if (!m) return null;
   const kind = m[2]?.toLowerCase() ?? null;
@@ -135,4 +208,4 @@ export function keyVaultUri(
     kind: known ? kind : null,
     object: known && m[3] ? decodeURIComponent(m[3]) : null,
   };
-}
+});
