@@ -291,7 +291,10 @@ const parameterOf = memo(20_000, (name, region, account) =>
   parameterResource(name, region ?? null, account ?? null),
 );
 const kmsOf = memo(20_000, (key, region, account) => kmsResource(key, region ?? null, account ?? null));
-const secretIdOf = memo(20_000, (arn, region, account) => secretResource(arn, region ?? null, account ?? null).id);
+const secretIdOf = memo(
+  20_000,
+  (arn, region, account) => secretResource(arn, region ?? null, account ?? null).id,
+);
 
 const principals = new Map<string, Principal>();
 /** Common identities by type, then invokedBy, then ARN: no key to build per record. */
