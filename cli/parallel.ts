@@ -1,6 +1,8 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UsageError, VigilError } from '../core/errors.js';
 import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
+import { listInputs } from '../ingest/reader.js';
 import type { RowBatch } from '../store/rows.js';
 
 export interface WorkerInput {
@@ -23,51 +25,74 @@ export interface Batch {
 }
 
 /**
- * Reads and normalizes on a worker thread (the second core) while the caller stores and detects on
- * this one. At most `maxInFlight` batches wait between the two, so memory stays flat whatever the
- * input size. `stats` is filled in when the generator ends.
+ * Normalize workers by default: one per core (at most 4). The thread that stores spends most of a
+ * bulk ingest waiting for batches, so it shares a core with a worker.
+ */
+export function normalizeThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/**
+ * Reads and normalizes on worker threads while the caller stores and detects on this one. The input
+ * files are dealt out among the workers (a single file goes to one); the order of batches does not
+ * matter, because detection sorts events by time. At most `maxInFlight` batches per worker wait, so
+ * memory stays flat whatever the input size. `stats` is filled in when the generator ends.
  */
 export async function* normalizeInWorker(
-  input: Omit<WorkerInput, 'maxInFlight'> & { maxInFlight?: number },
+  input: Omit<WorkerInput, 'maxInFlight'> & { maxInFlight?: number; threads?: number },
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
 ): AsyncGenerator<Batch> {
-  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-    workerData: { maxInFlight: 4, ...input } satisfies WorkerInput,
-  });
-  const queue: FromWorker[] = [];
+  const files: string[] = [];
+  for await (const f of listInputs(input.paths)) files.push(f.name);
+  const n = Math.max(1, Math.min(input.threads ?? normalizeThreads(), files.length));
+  const queue: { from: Worker; m: FromWorker }[] = [];
   let notify: (() => void) | undefined;
-  let exited = false;
-  worker.on('message', (m: FromWorker) => {
-    queue.push(m);
-    notify?.();
+  let running = n;
+  let filesSeen = 0;
+  const workers = Array.from({ length: n }, (_, i) => {
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      workerData: {
+        maxInFlight: input.maxInFlight ?? 4,
+        format: input.format,
+        paths: files.filter((_, k) => k % n === i),
+      } satisfies WorkerInput,
+    });
+    const push = (m: FromWorker) => {
+      queue.push({ from: worker, m });
+      notify?.();
+    };
+    worker.on('message', push);
+    worker.on('error', (err) => push({ type: 'error', usage: false, message: err.message, name: err.name }));
+    worker.on('exit', () => {
+      running--;
+      notify?.();
+    });
+    return worker;
   });
-  worker.on('error', (err) => {
-    queue.push({ type: 'error', usage: false, message: err.message, name: err.name });
-    notify?.();
-  });
-  worker.on('exit', () => {
-    exited = true;
-    notify?.();
-  });
+  let done = 0;
   try {
-    for (;;) {
+    while (done < n) {
       if (queue.length === 0) {
-        if (exited) throw new VigilError('the normalize worker stopped without finishing');
+        if (running < n - done) throw new VigilError('a normalize worker stopped without finishing');
         await new Promise<void>((r) => (notify = r));
         notify = undefined;
         continue;
       }
-      const m = queue.shift()!;
-      if (m.type === 'file') onFile?.(m.name, m.index);
+      const { from, m } = queue.shift()!;
+      if (m.type === 'file') onFile?.(m.name, filesSeen++);
       else if (m.type === 'batch') {
         yield { rows: m.rows, quarantine: m.quarantine };
-        worker.postMessage({ type: 'credit' } satisfies ToWorker);
+        from.postMessage({ type: 'credit' } satisfies ToWorker);
       } else if (m.type === 'done') {
-        Object.assign(stats, { files: m.stats.files, records: m.stats.records, events: m.stats.events });
-        for (const [k, v] of Object.entries(m.stats.skippedByReason)) stats.skipped.set(k, v);
-        for (const [k, v] of Object.entries(m.stats.quarantinedByReason)) stats.quarantined.set(k, v);
-        return;
+        done++;
+        stats.files += m.stats.files;
+        stats.records += m.stats.records;
+        stats.events += m.stats.events;
+        for (const [k, v] of Object.entries(m.stats.skippedByReason))
+          stats.skipped.set(k, (stats.skipped.get(k) ?? 0) + v);
+        for (const [k, v] of Object.entries(m.stats.quarantinedByReason))
+          stats.quarantined.set(k, (stats.quarantined.get(k) ?? 0) + v);
       } else {
         throw m.usage
           ? new UsageError(m.message)
@@ -75,6 +100,6 @@ export async function* normalizeInWorker(
       }
     }
   } finally {
-    await worker.terminate();
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }

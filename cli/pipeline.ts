@@ -25,7 +25,7 @@ const DETECT_CHUNK = 5000;
  * Events detected per transaction: the detector state and the alerts are written once per transaction,
  * so larger is cheaper; memory holds one chunk of events plus the entities and alerts they touch.
  */
-const DETECT_COMMIT = 50_000;
+const DETECT_COMMIT = 200_000;
 
 export interface IngestSummary {
   readonly stats: IngestStats;
@@ -53,7 +53,10 @@ export type DetectOptions = Pick<
 >;
 
 export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
-  /** 2 (default): normalize on a worker thread while this one stores and detects; 1: all on this thread. */
+  /**
+   * Threads in all: 1 reads, normalizes, stores and detects on this thread; N > 1 normalizes on N - 1
+   * worker threads. By default one worker per core (see normalizeThreads).
+   */
   readonly threads?: number;
   readonly onFile?: (name: string, index: number) => void;
   readonly store: Store;
@@ -211,7 +214,11 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   };
   const threaded = (opts.threads ?? 2) > 1 && !paths.includes('-') && !opts.sources && !opts.containers;
   const batches = threaded
-    ? normalizeInWorker({ paths, format: opts.format }, stats, opts.onFile)
+    ? normalizeInWorker(
+        { paths, format: opts.format, ...(opts.threads ? { threads: opts.threads - 1 } : {}) },
+        stats,
+        opts.onFile,
+      )
     : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
   const T0 = performance.now();
   let busy = 0;
