@@ -220,19 +220,11 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
         opts.onFile,
       )
     : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
-  const T0 = performance.now();
-  let busy = 0;
   for await (const batch of batches) {
-    const b0 = performance.now();
     commitRows(opts, batch.rows, batch.quarantine, summary);
-    busy += performance.now() - b0;
     if (opts.signal?.aborted) break;
   }
-  const T1 = performance.now();
   detectQueued(opts, summary);
-  console.error(
-    `TRACE store phase ${(T1 - T0).toFixed(0)} ms (busy ${busy.toFixed(0)}), detect ${(performance.now() - T1).toFixed(0)} ms`,
-  );
   summary.delivery = await dispatchDue(openDeliveries(opts.store), opts.sinks, {
     clock: opts.clock,
     ...(opts.routing ? { routing: opts.routing } : {}),
