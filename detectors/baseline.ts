@@ -207,7 +207,7 @@ export function breadthAt(p: PrincipalProfile | undefined, t: number, secret?: s
     for (const [s, at] of p.recent) {
       if (t - at < BREADTH_WINDOW && at <= t) {
         n++;
-        if (s === secret) found = true;
+        if (!found && s === secret) found = true;
       }
     }
   }
@@ -323,7 +323,7 @@ export function learn(
     // Breadth: distinct secrets in the window, and the day's maximum.
     let kept = 0; // in place: keep other secrets read within the window, then this one
     for (const entry of p.recent)
-      if (entry[0] !== r.id && t - entry[1] < BREADTH_WINDOW) p.recent[kept++] = entry;
+      if (t - entry[1] < BREADTH_WINDOW && entry[0] !== r.id) p.recent[kept++] = entry;
     p.recent.length = kept;
     p.recent.push([r.id, t]);
     if (p.recent.length > RECENT_CAP) p.recent = p.recent.slice(-RECENT_CAP);
@@ -354,7 +354,7 @@ export function learn(
     const hourIdx = Math.floor(t / HOUR);
     if (!s.hr || s.hr.h !== hourIdx) s.hr = { h: hourIdx, by: {} };
     const by = s.hr.by;
-    if (by[e.principal.id] !== undefined || Object.keys(by).length < 16)
+    if (by[e.principal.id] !== undefined || countKeys(by, 16) < 16)
       by[e.principal.id] = (by[e.principal.id] ?? 0) + 1;
     state.set(NS.secret, r.id, s);
   }
@@ -364,6 +364,13 @@ export function learn(
     state.set(NS.secret, e.resource.id, s);
   }
   state.set(NS.principal, e.principal.id, p);
+}
+
+/** Keys of an object, counting no further than `cap` (no array of keys made). */
+function countKeys(o: object, cap: number): number {
+  let n = 0;
+  for (const _ in o) if (++n >= cap) break;
+  return n;
 }
 
 const CHANGES = new Set(['create', 'write', 'rotate', 'restore']);
