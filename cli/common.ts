@@ -113,5 +113,13 @@ export function summaryLines(s: IngestSummary, db: string): string[] {
   const dead = Object.entries(d.dead).map(([k, v]) => `${k} ${n(v)} failed`);
   if (parts.length || failed.length || dead.length)
     lines.push(`delivered: ${[...parts, ...failed, ...dead].join(', ')}`);
+  const t = s.timings;
+  if (t) {
+    const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    lines.push(
+      `took ${sec(t.readAndStore + t.detect + t.deliver)}: reading and storing ${sec(t.readAndStore)}, ` +
+        `detection ${sec(t.detect)}, delivery ${sec(t.deliver)}`,
+    );
+  }
   return lines;
 }
