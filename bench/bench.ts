@@ -49,6 +49,8 @@ interface PhaseResult {
   records: number;
   ms: number;
   maxRssMb: number;
+  /** CPU time of the whole process (all threads) during the pass, when measured in-process. */
+  cpuMs?: number;
 }
 
 async function rawPhase(input: string, kind: string): Promise<number> {
@@ -105,12 +107,19 @@ async function runPhase(): Promise<void> {
   // Module loading (TypeScript transpiled on the fly) is not part of the measured pass.
   pipeline = await import('../ingest/pipeline.js');
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const records =
     values.phase === 'raw'
       ? await rawPhase(input, values.kind ?? 'ndjson')
       : await normalizePhase(input, values.phase === 'normalize-batches');
   const ms = performance.now() - t0;
-  const result: PhaseResult = { records, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const cpu = process.cpuUsage(c0);
+  const result: PhaseResult = {
+    records,
+    ms,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -453,8 +453,10 @@ const FAILED_EVENTS = new Set(['RotationFailed', 'RotationAbandoned']);
 function outcomeOf(rec: CloudTrailRecord): Pick<SecretAccessEvent, 'outcome' | 'errorCode'> {
   if (rec.errorCode) return { outcome: awsOutcome(rec.errorCode), errorCode: rec.errorCode };
   if (FAILED_EVENTS.has(rec.eventName)) return { outcome: 'error', errorCode: rec.eventName };
-  return { outcome: 'success', errorCode: null };
+  return SUCCESS;
 }
+
+const SUCCESS = { outcome: 'success', errorCode: null } as const;
 
 function normalizeCloudTrail(raw: Record<string, unknown>): NormalizeResult {
   if (raw.eventType === 'AwsCloudTrailInsight') return skip('cloudtrail insight');
