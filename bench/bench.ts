@@ -412,7 +412,7 @@ async function main(): Promise<void> {
         `(x${(big.maxRssMb / small.maxRssMb).toFixed(2)} memory for x${(big.records / small.records).toFixed(0)} input)\n`,
     );
     process.stdout.write(
-      'normalize: one core reads, parses and normalizes; gunzip of .gz inputs runs on the libuv thread pool.\n' +
+      'normalize: one thread reads, gunzips, parses and normalizes (events handed between threads cost about what they save).\n' +
         'ingest: a worker thread (the second core) reads and normalizes while the main thread stores and detects.\n',
     );
   } finally {
