@@ -412,7 +412,7 @@ async function main(): Promise<void> {
         `(x${(big.maxRssMb / small.maxRssMb).toFixed(2)} memory for x${(big.records / small.records).toFixed(0)} input)\n`,
     );
     process.stdout.write(
-      'normalize: one thread reads, gunzips, parses and normalizes (events handed between threads cost about what they save).\n' +
+      'normalize: one thread reads, gunzips, parses and normalizes (handing events between threads saved nothing).\n' +
         'ingest: a worker thread (the second core) reads and normalizes while the main thread stores and detects.\n',
     );
   } finally {

@@ -84,9 +84,9 @@ export async function* normalizeInputs(
 /**
  * The same as normalizeInputs, in batches (one per chunk read, a few hundred items): for consumers
  * that store or forward in bulk, it saves an await per event. One thread: a worker that normalized half
- * the input would hand its events back by structured clone, which costs this thread about as much per
- * event as parsing and normalizing it (measured), so callers that want the second core (`vigil ingest`)
- * give it work that stays there instead.
+ * the input would hand its events back by structured clone, which costs this thread about half of what
+ * parsing and normalizing an event does; measured on two cores, the split ran no faster. Callers that
+ * want the second core (`vigil ingest`) give it work whose results stay there.
  */
 export async function* normalizeBatches(
   paths: readonly string[],
