@@ -45,38 +45,6 @@ export function parseArn(arn: string): Arn | null {
   };
 }
 
-type Arg = string | null | undefined;
-
-/**
- * A small memo for pure identity rules: the same few principals and secrets recur on every line of a
- * log. Bounded; cleared when full. Callers share the value: events are not changed after normalizing.
- * Keyed by nested maps, one per argument: no key text is built per call.
- */
-export function memo<V>(max: number, compute: (a: string, b: Arg, c: Arg, d: Arg) => V) {
-  let root = new Map<string, Map<Arg, Map<Arg, Map<Arg, V>>>>();
-  let size = 0;
-  return (a: string, b?: Arg, c?: Arg, d?: Arg): V => {
-    let m1 = root.get(a);
-    if (m1 === undefined) root.set(a, (m1 = new Map()));
-    let m2 = m1.get(b);
-    if (m2 === undefined) m1.set(b, (m2 = new Map()));
-    let m3 = m2.get(c);
-    if (m3 === undefined) m2.set(c, (m3 = new Map()));
-    let v = m3.get(d);
-    if (v === undefined) {
-      v = compute(a, b, c, d);
-      if (size >= max) {
-        root = new Map();
-        size = 0;
-      } else {
-        m3.set(d, v);
-        size++;
-      }
-    }
-    return v;
-  };
-}
-
 /** A service host name standing in for an address: `secretsmanager.amazonaws.com`, `AWS Internal`. */
 export function isServiceHost(value: string | null | undefined): boolean {
   if (!value) return false;

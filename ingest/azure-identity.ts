@@ -1,4 +1,5 @@
 import type { Principal, Resource } from '../core/event.js';
+import { memo, SequenceMemo } from './memo.js';
 
 /** Identity and resource rules shared by every reader of Azure records (Key Vault, Activity Log, Log Analytics). Pure. */
 
@@ -18,8 +19,6 @@ function remembered<V>(max: number, compute: (key: string) => V): (key: string) 
     return v as V;
   };
 }
-
-const mark = (v: string | null | undefined) => (v === null ? '\u0002' : v === undefined ? '\u0003' : v);
 
 /** A claim by short name, also under its URI form (`http://schemas.microsoft.com/identity/claims/objectidentifier`). */
 export function claim(claims: Record<string, unknown> | null | undefined, ...names: string[]): string | null {
@@ -50,23 +49,17 @@ export function azurePrincipal(
   caller?: string | null,
 ): Principal {
   // Only the claims' text values are read, first match in their order: they and the rest are the key.
-  let key = `${mark(fallbackAccount)}\u0001${mark(caller)}`;
+  const key = principals.start().next(fallbackAccount).next(caller);
   if (claims) {
     for (const k in claims) {
       const v = claims[k];
-      if (typeof v === 'string') key += `\u0001${k}\u0001${v}`;
+      if (typeof v === 'string') key.next(k).next(v);
     }
-  } else key += claims === null ? '\u0001\u0002' : '\u0001\u0003';
-  let p = principals.get(key);
-  if (p === undefined) {
-    if (principals.size >= 20_000) principals.clear();
-    p = computePrincipal(claims, fallbackAccount, caller);
-    principals.set(key, p);
   }
-  return p;
+  return key.value(() => computePrincipal(claims, fallbackAccount, caller));
 }
 
-const principals = new Map<string, Principal>();
+const principals = new SequenceMemo<Principal>(20_000);
 
 function computePrincipal(
   claims: Record<string, unknown> | null | undefined,
@@ -154,17 +147,12 @@ export function keyVaultResource(
   subscription: string | null,
 ): Resource | null {
   if (!vault) return null;
-  const key = `${vault}\u0001${mark(kind)}\u0001${mark(object)}\u0001${mark(subscription)}`;
-  let r = resources.get(key);
-  if (r === undefined) {
-    if (resources.size >= 20_000) resources.clear();
-    r = vaultResource(vault, kind, object, subscription);
-    resources.set(key, r);
-  }
-  return r;
+  return resources(vault, kind, object, subscription);
 }
 
-const resources = new Map<string, Resource>();
+const resources = memo(20_000, (vault, kind, object, subscription) =>
+  vaultResource(vault, kind ?? null, object ?? null, subscription ?? null),
+);
 
 function vaultResource(
   vault: string,

@@ -5,12 +5,12 @@ import {
   awsOutcome,
   awsPrincipal,
   kmsResource,
-  memo,
   parameterResource,
   parseArn,
   secretResource,
   viaService,
 } from './aws-identity.js';
+import { memo } from './memo.js';
 import {
   describeIssues,
   events,

@@ -1,0 +1,77 @@
+/** Memos for the pure identity and resource rules of the sources. */
+
+export type Arg = string | null | undefined;
+
+/**
+ * A small memo for pure identity rules: the same few principals and secrets recur on every line of a
+ * log. Bounded; cleared when full. Callers share the value: events are not changed after normalizing.
+ * Keyed by nested maps, one per argument: no key text is built per call.
+ */
+export function memo<V>(max: number, compute: (a: string, b: Arg, c: Arg, d: Arg) => V) {
+  let root = new Map<string, Map<Arg, Map<Arg, Map<Arg, V>>>>();
+  let size = 0;
+  return (a: string, b?: Arg, c?: Arg, d?: Arg): V => {
+    let m1 = root.get(a);
+    if (m1 === undefined) root.set(a, (m1 = new Map()));
+    let m2 = m1.get(b);
+    if (m2 === undefined) m1.set(b, (m2 = new Map()));
+    let m3 = m2.get(c);
+    if (m3 === undefined) m2.set(c, (m3 = new Map()));
+    let v = m3.get(d);
+    if (v === undefined) {
+      v = compute(a, b, c, d);
+      if (size >= max) {
+        root = new Map();
+        size = 0;
+      } else {
+        m3.set(d, v);
+        size++;
+      }
+    }
+    return v;
+  };
+}
+
+const END = {};
+
+/**
+ * A memo keyed by a sequence of values of any length (the text values of a token's claims), as nested
+ * maps: the value for the sequence so far is under END. Bounded; cleared when full.
+ */
+export class SequenceMemo<V> {
+  private root = new Map<unknown, unknown>();
+  private size = 0;
+  private node = this.root;
+
+  constructor(private readonly max: number) {}
+
+  /** Starts a lookup. */
+  start(): this {
+    this.node = this.root;
+    return this;
+  }
+
+  /** The next value of the sequence. */
+  next(key: unknown): this {
+    let n = this.node.get(key) as Map<unknown, unknown> | undefined;
+    if (n === undefined) this.node.set(key, (n = new Map()));
+    this.node = n;
+    return this;
+  }
+
+  /** The value remembered for the sequence, or `compute()`'s, remembered. */
+  value(compute: () => V): V {
+    let v = this.node.get(END) as V | undefined;
+    if (v === undefined) {
+      v = compute();
+      if (this.size >= this.max) {
+        this.root = new Map();
+        this.size = 0;
+      } else {
+        this.node.set(END, v);
+        this.size++;
+      }
+    }
+    return v;
+  }
+}
