@@ -48,6 +48,9 @@ export function parseArn(arn: string): Arn | null {
 /** A service host name standing in for an address: `secretsmanager.amazonaws.com`, `AWS Internal`. */
 export function isServiceHost(value: string | null | undefined): boolean {
   if (!value) return false;
+  // An IPv4 address (most calls) ends in a digit; every form below ends in a letter.
+  const last = value.charCodeAt(value.length - 1);
+  if (last >= 48 && last <= 57) return false;
   return (
     value === 'AWS Internal' ||
     /\.amazonaws\.com$/i.test(value) ||
