@@ -103,6 +103,28 @@ describe('reader', () => {
     ]);
   });
 
+  it('reads the same items whatever the chunks, split inside a line, a CRLF or a UTF-8 sequence', async () => {
+    const path = join(dir, 'chunks.ndjson');
+    const line = (i: number) => JSON.stringify({ i, name: `caf\u00e9-\u{1F511}-${'x'.repeat(i % 7)}` });
+    const text = `${line(1)}\r\n\n${line(2)}\n{"broken": \n${Array.from({ length: 40 }, (_, i) => line(i + 3)).join('\n')}`;
+    writeFileSync(path, text);
+    const read = async (highWaterMark: number) => {
+      const items = [];
+      for await (const item of readItems({
+        name: path,
+        open: () => createReadStream(path, { highWaterMark }),
+      }))
+        items.push(item);
+      return items;
+    };
+    const whole = await read(1 << 20);
+    expect(whole).toHaveLength(43);
+    expect(whole[0]).toEqual({ value: JSON.parse(line(1)), position: 'line 1' });
+    expect(whole[2]).toEqual({ error: 'line is not valid JSON', position: 'line 4' });
+    expect(whole.at(-1)).toEqual({ value: JSON.parse(line(42)), position: 'line 44' });
+    for (const size of [1, 2, 3, 5, 7, 64]) expect(await read(size)).toEqual(whole);
+  });
+
   it('skips CloudTrail digest folders when reading a directory', async () => {
     const root = join(dir, 'AWSLogs');
     const digest = join(root, 'CloudTrail-Digest');
