@@ -61,11 +61,6 @@ export const CONTAINERS: readonly Container[] = [
   azureRecords,
 ];
 
-export type Expanded =
-  | { readonly record: Record<string, unknown>; readonly position: string }
-  | { readonly error: string; readonly position: string }
-  | { readonly skip: string; readonly position: string };
-
 /**
  * Where a value is in its input: text, a line number (`line N`), or an item of a list inside another
  * position. Only a quarantine entry needs the text, so it is built then (`positionText`), not per record.
@@ -146,19 +141,4 @@ export function expandInto(
     return;
   }
   visit.record(doc, position);
-}
-
-/** expandInto as a list. */
-export function expand(
-  value: unknown,
-  position: string,
-  containers: readonly Container[] = CONTAINERS,
-): Expanded[] {
-  const out: Expanded[] = [];
-  expandInto(value, position, containers, {
-    record: (record, p) => out.push({ record, position: positionText(p) }),
-    error: (error, p) => out.push({ error, position: positionText(p) }),
-    skip: (skip, p) => out.push({ skip, position: positionText(p) }),
-  });
-  return out;
 }
