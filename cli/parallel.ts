@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UsageError, VigilError } from '../core/errors.js';
@@ -6,6 +7,7 @@ import { listInputs } from '../ingest/reader.js';
 import type { RowBatch } from '../store/rows.js';
 
 export interface WorkerInput {
+  /** Files (not directories): each worker gets its share. */
   readonly paths: readonly string[];
   readonly format: string | undefined;
   readonly maxInFlight: number;
@@ -22,6 +24,17 @@ export type FromWorker =
 export interface Batch {
   readonly rows: RowBatch;
   readonly quarantine: QuarantineEntry[];
+}
+
+/** The files below `paths` (stdin excluded) and their total size in bytes. */
+export async function inputFiles(paths: readonly string[]): Promise<{ files: string[]; bytes: number }> {
+  const files: string[] = [];
+  let bytes = 0;
+  for await (const f of listInputs(paths)) {
+    files.push(f.name);
+    bytes += statSync(f.name).size;
+  }
+  return { files, bytes };
 }
 
 /**
@@ -43,8 +56,7 @@ export async function* normalizeInWorker(
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
 ): AsyncGenerator<Batch> {
-  const files: string[] = [];
-  for await (const f of listInputs(input.paths)) files.push(f.name);
+  const files = input.paths;
   const n = Math.max(1, Math.min(input.threads ?? normalizeThreads(), files.length));
   const queue: { from: Worker; m: FromWorker }[] = [];
   let notify: (() => void) | undefined;

@@ -16,7 +16,7 @@ import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
 import { encodeRows, type RowBatch } from '../store/rows.js';
 import type { Store } from '../store/store.js';
-import { type Batch, normalizeInWorker } from './parallel.js';
+import { type Batch, inputFiles, normalizeInWorker } from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
@@ -57,7 +57,7 @@ export type DetectOptions = Pick<
 export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   /**
    * Threads in all: 1 reads, normalizes, stores and detects on this thread; N > 1 normalizes on N - 1
-   * worker threads. By default one worker per core (see normalizeThreads).
+   * worker threads. By default one worker per core for inputs of 16 MB or more, this thread below that.
    */
   readonly threads?: number;
   readonly onFile?: (name: string, index: number) => void;
@@ -199,9 +199,31 @@ export async function* inlineBatches(
   yield { rows: encodeRows(events), quarantine };
 }
 
+/** Below this much input, starting workers (about a second) costs more than it saves. */
+const INLINE_BYTES = 16 * 1024 * 1024;
+
+/** Where batches come from: worker threads for large inputs (or when `threads` asks), else this thread. */
+async function readSide(
+  paths: readonly string[],
+  stats: IngestStats,
+  opts: RunIngestOptions,
+): Promise<AsyncGenerator<Batch>> {
+  const inline = () =>
+    inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
+  if (opts.threads === 1 || paths.includes('-') || opts.sources || opts.containers) return inline();
+  const input = await inputFiles(paths);
+  if (opts.threads === undefined && input.bytes < INLINE_BYTES) return inline();
+  return normalizeInWorker(
+    { paths: input.files, format: opts.format, ...(opts.threads ? { threads: opts.threads - 1 } : {}) },
+    stats,
+    opts.onFile,
+  );
+}
+
 /**
  * ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`.
- * Reading and normalizing run on a worker thread (the second core) while this thread stores and detects.
+ * Reading and normalizing run on worker threads (one per core) while this thread stores; detection then
+ * runs here, in event-time order over the whole run.
  */
 export async function runIngest(paths: readonly string[], opts: RunIngestOptions): Promise<IngestSummary> {
   const stats = new IngestStats();
@@ -214,15 +236,8 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     suppressedAlerts: 0,
     delivery: { delivered: {}, failed: {}, dead: {} },
   };
-  const threaded = (opts.threads ?? 2) > 1 && !paths.includes('-') && !opts.sources && !opts.containers;
-  const batches = threaded
-    ? normalizeInWorker(
-        { paths, format: opts.format, ...(opts.threads ? { threads: opts.threads - 1 } : {}) },
-        stats,
-        opts.onFile,
-      )
-    : inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
   const t0 = performance.now();
+  const batches = await readSide(paths, stats, opts);
   for await (const batch of batches) {
     commitRows(opts, batch.rows, batch.quarantine, summary);
     if (opts.signal?.aborted) break;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   eventTime,
   type Outcome,
@@ -6,6 +5,7 @@ import {
   type Resource,
   type SecretAccessEvent,
 } from '../core/event.js';
+import { digest } from '../core/hash.js';
 
 /**
  * How an event becomes an events row and back (migration 4). Pure: no database here, so the normalize
@@ -23,10 +23,9 @@ const KEY_EPOCH_S = 946_684_800;
  * the insert rate of a pure hash key). Two ids that share a key are told apart by `probe`.
  */
 export function rowKey(eventId: string, timeMs: number, probe = 0): bigint {
-  const h = createHash('sha1').update(eventId);
-  if (probe) h.update(`#${probe}`);
+  const h = digest('sha1', probe ? `${eventId}#${probe}` : eventId);
   const seconds = Math.min(2 ** 31 - 1, Math.max(0, Math.floor(timeMs / 1000) - KEY_EPOCH_S));
-  return (BigInt(seconds) << 32n) | BigInt(h.digest().readUInt32BE(0));
+  return (BigInt(seconds) << 32n) | BigInt(h.readUInt32BE(0));
 }
 
 /** An events row as `hydrate` reads it: the principal and resource are dictionary ids. */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { UsageError } from '../../core/errors.js';
 import { OCSF_VERSION, toOcsf } from '../../ingest/ocsf.js';
-import { IngestStats, normalizeInputs } from '../../ingest/pipeline.js';
+import { IngestStats, normalizeBatches } from '../../ingest/pipeline.js';
 import { SOURCES } from '../../ingest/sources.js';
 import { bool, type Command, str } from '../command.js';
 import { statsLines } from '../common.js';
@@ -33,9 +33,10 @@ export const normalizeCommand: Command = {
     const stats = new IngestStats();
     const ocsf = bool(args, 'ocsf');
     let buf = '';
-    for await (const item of normalizeInputs(args.positionals, stats, { format: str(args, 'format') })) {
-      if (item.kind !== 'event') continue;
-      buf += `${JSON.stringify(ocsf ? toOcsf(item.event) : item.event)}\n`;
+    for await (const items of normalizeBatches(args.positionals, stats, { format: str(args, 'format') })) {
+      for (const item of items) {
+        if (item.kind === 'event') buf += `${JSON.stringify(ocsf ? toOcsf(item.event) : item.event)}\n`;
+      }
       if (buf.length > 65536) {
         if (!io.stdout.write(buf)) await once(io.stdout, 'drain');
         buf = '';
