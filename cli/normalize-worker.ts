@@ -35,6 +35,10 @@ try {
   for await (const batch of inlineBatches(input.paths, stats, { format: input.format, onFile })) {
     await send(batch);
   }
+  if (input.shared.length > 0) {
+    const opts = { format: input.format, onFile, shard: input.shard };
+    for await (const batch of inlineBatches(input.shared, stats, opts)) await send(batch);
+  }
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {
   port.postMessage({

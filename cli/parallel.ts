@@ -3,15 +3,21 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UsageError, VigilError } from '../core/errors.js';
 import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
-import { listInputs } from '../ingest/reader.js';
+import { listInputs, type Shard } from '../ingest/reader.js';
 import type { RowBatch } from '../store/rows.js';
 
 export interface WorkerInput {
-  /** Files (not directories): each worker gets its share. */
+  /** Files (not directories) this worker reads whole. */
   readonly paths: readonly string[];
+  /** Large files every worker reads, each its share of the lines (see Shard). */
+  readonly shared: readonly string[];
+  readonly shard: Shard;
   readonly format: string | undefined;
   readonly maxInFlight: number;
 }
+
+/** Files of this size or more are read by every worker, each parsing its share of the lines. */
+const SHARE_BYTES = 8 * 1024 * 1024;
 
 export type ToWorker = { type: 'credit' };
 export type FromWorker =
@@ -26,13 +32,19 @@ export interface Batch {
   readonly quarantine: QuarantineEntry[];
 }
 
-/** The files below `paths` (stdin excluded) and their total size in bytes. */
-export async function inputFiles(paths: readonly string[]): Promise<{ files: string[]; bytes: number }> {
-  const files: string[] = [];
+export interface InputPlan {
+  readonly files: { name: string; size: number }[];
+  readonly bytes: number;
+}
+
+/** The files below `paths` (stdin excluded), their sizes and total size in bytes. */
+export async function inputFiles(paths: readonly string[]): Promise<InputPlan> {
+  const files: { name: string; size: number }[] = [];
   let bytes = 0;
   for await (const f of listInputs(paths)) {
-    files.push(f.name);
-    bytes += statSync(f.name).size;
+    const size = statSync(f.name).size;
+    files.push({ name: f.name, size });
+    bytes += size;
   }
   return { files, bytes };
 }
@@ -46,18 +58,30 @@ export function normalizeThreads(): number {
 }
 
 /**
- * Reads and normalizes on worker threads while the caller stores and detects on this one. The input
- * files are dealt out among the workers (a single file goes to one); the order of batches does not
- * matter, because detection sorts events by time. At most `maxInFlight` batches per worker wait, so
+ * Reads and normalizes on worker threads while the caller stores and detects on this one. Small input
+ * files are dealt out among the workers; large ones are read by all, each parsing its share of the
+ * lines. The order of batches does not matter: detection sorts events by time. At most `maxInFlight` batches per worker wait, so
  * memory stays flat whatever the input size. `stats` is filled in when the generator ends.
  */
 export async function* normalizeInWorker(
-  input: Omit<WorkerInput, 'maxInFlight'> & { maxInFlight?: number; threads?: number },
+  input: {
+    plan: InputPlan;
+    format: string | undefined;
+    maxInFlight?: number;
+    threads?: number;
+    /** Files of this size or more are shared by line (default 8 MiB). */
+    shareBytes?: number;
+  },
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
 ): AsyncGenerator<Batch> {
-  const files = input.paths;
-  const n = Math.max(1, Math.min(input.threads ?? normalizeThreads(), files.length));
+  const share = input.shareBytes ?? SHARE_BYTES;
+  const shared = input.plan.files.filter((f) => f.size >= share).map((f) => f.name);
+  const whole = input.plan.files.filter((f) => f.size < share).map((f) => f.name);
+  const n = Math.max(
+    1,
+    Math.min(input.threads ?? normalizeThreads(), shared.length ? Number.POSITIVE_INFINITY : whole.length),
+  );
   const queue: { from: Worker; m: FromWorker }[] = [];
   let notify: (() => void) | undefined;
   let running = n;
@@ -67,7 +91,9 @@ export async function* normalizeInWorker(
       workerData: {
         maxInFlight: input.maxInFlight ?? 4,
         format: input.format,
-        paths: files.filter((_, k) => k % n === i),
+        paths: whole.filter((_, k) => k % n === i),
+        shared,
+        shard: { index: i, count: n },
       } satisfies WorkerInput,
     });
     const push = (m: FromWorker) => {

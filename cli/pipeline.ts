@@ -60,6 +60,8 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
    * worker threads. By default one worker per core for inputs of 16 MB or more, this thread below that.
    */
   readonly threads?: number;
+  /** Input files of this size or more are shared by line among the workers (default 8 MiB). */
+  readonly shareBytes?: number;
   readonly onFile?: (name: string, index: number) => void;
   readonly store: Store;
   readonly engine: DetectionEngine;
@@ -214,7 +216,12 @@ async function readSide(
   const input = await inputFiles(paths);
   if (opts.threads === undefined && input.bytes < INLINE_BYTES) return inline();
   return normalizeInWorker(
-    { paths: input.files, format: opts.format, ...(opts.threads ? { threads: opts.threads - 1 } : {}) },
+    {
+      plan: input,
+      format: opts.format,
+      ...(opts.threads ? { threads: opts.threads - 1 } : {}),
+      ...(opts.shareBytes !== undefined ? { shareBytes: opts.shareBytes } : {}),
+    },
     stats,
     opts.onFile,
   );

@@ -8,7 +8,7 @@ import {
   type Position,
   positionText,
 } from './containers.js';
-import { type InputFile, listInputs, readInto } from './reader.js';
+import { type InputFile, listInputs, readInto, type Shard } from './reader.js';
 import type { Source } from './source.js';
 import { SOURCES } from './sources.js';
 
@@ -70,6 +70,8 @@ export interface NormalizeOptions {
   readonly containers?: readonly Container[];
   /** Called as each input starts, for progress. */
   readonly onFile?: (file: InputFile, index: number) => void;
+  /** Read only this thread's share of each input (see Shard); the files are counted by shard 0. */
+  readonly shard?: Shard | undefined;
 }
 
 /** The whole read side: paths → files → JSON values → records → normalized events or quarantine entries. */
@@ -96,10 +98,13 @@ export async function* normalizeBatches(
   const sources = options.sources ?? SOURCES;
   const forced = forcedSource(options.format, sources);
   const containers = options.containers ?? CONTAINERS;
+  const counts = !options.shard || options.shard.index === 0;
   for await (const file of listInputs(paths)) {
-    options.onFile?.(file, stats.files);
-    stats.files++;
-    yield* normalizeFile(file, stats, sources, forced, containers);
+    if (counts) {
+      options.onFile?.(file, stats.files);
+      stats.files++;
+    }
+    yield* normalizeFile(file, stats, sources, forced, containers, options.shard);
   }
 }
 
@@ -119,6 +124,7 @@ async function* normalizeFile(
   sources: readonly Source[],
   forced: Source | undefined,
   containers: readonly Container[],
+  shard: Shard | undefined,
 ): AsyncGenerator<IngestItem[]> {
   const ctx: ValueContext = { origin: file.name, stats, sources, forced, containers };
   const n = new Normalizer(ctx, []);
@@ -127,7 +133,7 @@ async function* normalizeFile(
     value: (value: unknown, line: number) => expandInto(value, line, containers, n),
     error: (error: string, position: string) => n.error(error, position),
   };
-  for await (const _ of readInto(file, sink)) {
+  for await (const _ of readInto(file, sink, shard)) {
     if (n.out.length > 0) {
       yield n.out;
       n.out = [];

@@ -179,10 +179,26 @@ export interface ValueSink {
 }
 
 /**
+ * A share of one input, so that several threads can read a large JSON Lines file together: each reads
+ * (and splits) every line, but parses only the runs of SHARD_LINES lines that are its own. A document or
+ * CSV input, and damage to the file as a whole, belong to shard 0.
+ */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+export const SHARD_LINES = 256;
+
+/**
  * The reader itself: hands each value to `sink` as soon as it is parsed (a value lives only as long as
  * its consumer keeps it), and yields after each chunk so the consumer can pass on what it made.
  */
-export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerator<void> {
+export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard): AsyncGenerator<void> {
+  const first = !shard || shard.index === 0;
+  const owns = (line: number) => !shard || Math.floor((line - 1) / SHARD_LINES) % shard.count === shard.index;
+  /** Set when this shard has nothing more to do in the input (a document or CSV belongs to shard 0). */
+  let done = false;
   let mode = 'unknown' as 'unknown' | 'lines' | 'document' | 'csv' | 'text';
   let carry: Buffer[] = [];
   let carryBytes = 0;
@@ -216,6 +232,7 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
     lineNo++;
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (mode === 'lines') {
+      if (!owns(lineNo)) return;
       // A JSON Lines record starts with `{`: only other lines can be blank.
       if (line.charCodeAt(0) !== 123 && line.trim() === '') return;
       let value: unknown;
@@ -239,7 +256,7 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
         return;
       }
       mode = 'lines';
-      sink.value(value, lineNo);
+      if (owns(lineNo)) sink.value(value, lineNo);
       return;
     }
     if (mode === 'document') {
@@ -267,6 +284,7 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
       if (t[0] === '{' || t[0] === '[') {
         // The first line opens a document that spans lines: read the whole input as one JSON text.
         mode = 'document';
+        done = !first;
         docStartLine = lineNo;
         doc = [line];
         docChars = line.length + 1;
@@ -275,15 +293,16 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
       const columns = looksLikeCsvHeader(t);
       if (columns) {
         mode = 'csv';
+        done = !first;
         header = columns;
         return;
       }
       mode = 'text';
-      sink.error('unknown format: not JSON or CSV', `line ${lineNo}`);
+      if (first) sink.error('unknown format: not JSON or CSV', `line ${lineNo}`);
       return;
     }
     mode = 'lines';
-    sink.value(value, lineNo);
+    if (owns(lineNo)) sink.value(value, lineNo);
   };
   let carryBom = false;
 
@@ -314,6 +333,7 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
         start = nl + 1;
       }
       yield;
+      if (done) return;
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -326,6 +346,7 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
   }
 
   if (failure) {
+    if (!first) return;
     // The last partial line (or the partial document) is the damage: report it, keep what was read.
     const at = mode === 'document' ? docStartLine : mode === 'csv' && row !== '' ? rowStart : lineNo + 1;
     sink.error(failure, `line ${at}`);
@@ -336,6 +357,7 @@ export async function* readInto(input: InputFile, sink: ValueSink): AsyncGenerat
     carry = [];
     if (rest !== '') onLine(rest);
   }
+  if (done) return;
   if (mode === 'csv' && row !== '') {
     // A quoted field never closed: the file ends inside it.
     sink.error('csv: file ends inside a quoted field', `line ${rowStart}`);
