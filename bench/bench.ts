@@ -4,7 +4,7 @@
  * directory, then measures, each phase in its own child process so that peak RSS is its own:
  * - raw: gunzip + JSON.parse of the same bytes (the ceiling for any reader);
  * - normalize: normalizeInputs over the files (reader, containers, sources);
- * - ingest: `vigil ingest` into a fresh SQLite file (normalize, detect, store);
+ * - ingest: `vigil ingest` into a fresh SQLite file (normalize, store, detect), with its time split;
  * - jq: `jq -c select(...)` over the NDJSON, when jq is installed.
  * Prints records/s, peak RSS and the ratio to raw. Also runs normalize over a tenth of the NDJSON to show
  * whether peak memory grows with input size.
@@ -46,6 +46,8 @@ const { values } = parseArgs({
 // ---------- phases (run in a child process) ----------
 
 interface PhaseResult {
+  /** For ingest: seconds spent reading + storing and detecting. */
+  split?: { readAndStore: number; detect: number };
   records: number;
   ms: number;
   maxRssMb: number;
@@ -153,7 +155,10 @@ function timed(cmd: string, args: string[], records: number, stdoutFile?: string
   const ms = performance.now() - t0;
   if (r.status !== 0) return `exit ${r.status}: ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`;
   const kb = Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
-  return { records, ms, maxRssMb: kb / 1024 };
+  // `vigil ingest` says how its time split: "took T s: reading and storing A s, detection B s, ...".
+  const took = /took ([\d.]+) s: reading and storing ([\d.]+) s, detection ([\d.]+) s/.exec(r.stderr);
+  const split = took ? { readAndStore: Number(took[2]), detect: Number(took[3]) } : undefined;
+  return { records, ms, maxRssMb: kb / 1024, ...(split ? { split } : {}) };
 }
 
 // ---------- data ----------
@@ -361,6 +366,7 @@ async function main(): Promise<void> {
     ];
     const jq = spawnSync('jq', ['--version']).status === 0;
     const rows: string[][] = [['input', 'phase', 'records/s', 'peak RSS MB', 'vs raw']];
+    const splits: string[] = [];
     for (const set of sets) {
       process.stderr.write(`${set.name}: ${(size(set.path) / 1e6).toFixed(0)} MB on disk\n`);
       const raw = child('raw', set.path, set.kind);
@@ -390,6 +396,10 @@ async function main(): Promise<void> {
           norm.records,
         );
         rows.push(row('ingest (normalize+detect+store)', ingest));
+        if (typeof ingest !== 'string' && ingest.split)
+          splits.push(
+            `${set.name}: reading+storing ${ingest.split.readAndStore} s, detection ${ingest.split.detect} s`,
+          );
       }
       if (jq && set.kind === 'ndjson' && set.path === data.ndjson) {
         const j = timed(
@@ -413,8 +423,12 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       'normalize: one thread reads, gunzips, parses and normalizes (handing events between threads saved nothing).\n' +
-        'ingest: a worker thread (the second core) reads and normalizes while the main thread stores and detects.\n',
+        'ingest: normalize workers (one per core) read, normalize and encode rows while the main thread stores\n' +
+        '  them; large files are shared by line among the workers, small ones dealt out. Detection then runs on\n' +
+        '  the main thread alone, in event-time order over the whole run (baselines must see events in order).\n',
     );
+    if (splits.length)
+      process.stdout.write(`\ningest time split:\n${splits.map((l) => `  ${l}\n`).join('')}`);
   } finally {
     if (values.keep) process.stderr.write(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
