@@ -28,6 +28,21 @@ import { MIGRATIONS } from './schema.js';
 
 type DB = Database.Database;
 
+/** A bounded cache of dictionary rows by id over `load`; a missing row means a damaged store. */
+function byId<T>(what: string, load: (id: number) => unknown): (id: number) => T {
+  const cache = new Map<number, T>();
+  return (id) => {
+    let v = cache.get(id);
+    if (v === undefined) {
+      v = load(id) as T | undefined;
+      if (v === undefined) throw new StoreError(`store is damaged: ${what} ${id} is missing`);
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(id, v);
+    }
+    return v;
+  };
+}
+
 /** Events stored before migration 4 kept their fields (but principal and resource) as a JSON object. */
 function hydrateV1(row: EventRow, who: Principal, what: Resource | null): SecretAccessEvent {
   const body = JSON.parse(row.body) as Omit<SecretAccessEvent, 'principal' | 'resource'> & {
@@ -194,32 +209,9 @@ export class Store {
     return id;
   }
 
-  private readonly principalsById = new Map<number, Principal>();
-  private readonly resourcesById = new Map<number, Resource>();
-
-  private principalById(id: number): Principal {
-    let p = this.principalsById.get(id);
-    if (p === undefined) {
-      const row = this.stmts.principalById.get(id) as Principal | undefined;
-      if (row === undefined) throw new StoreError(`store is damaged: principal ${id} is missing`);
-      p = row;
-      if (this.principalsById.size >= 100_000) this.principalsById.clear();
-      this.principalsById.set(id, p);
-    }
-    return p;
-  }
-
-  private resourceById(id: number): Resource {
-    let r = this.resourcesById.get(id);
-    if (r === undefined) {
-      const row = this.stmts.resourceById.get(id) as Resource | undefined;
-      if (row === undefined) throw new StoreError(`store is damaged: resource ${id} is missing`);
-      r = row;
-      if (this.resourcesById.size >= 100_000) this.resourcesById.clear();
-      this.resourcesById.set(id, r);
-    }
-    return r;
-  }
+  /** Dictionary rows by id, read once each (bounded). */
+  private readonly principalById = byId<Principal>('principal', (id) => this.stmts.principalById.get(id));
+  private readonly resourceById = byId<Resource>('resource', (id) => this.stmts.resourceById.get(id));
 
   /** The event an events row holds (see EVENT_COLUMNS). */
   hydrate(row: EventRow): SecretAccessEvent {
