@@ -50,24 +50,40 @@ export class RangeSet {
       } else merged.push({ ...r });
     }
     this.ranges = merged;
+    // IPv4 ranges again as plain numbers: most lookups are IPv4, and BigInt costs several times more.
+    this.v4 = merged
+      .filter((r) => r.end < 2n ** 32n)
+      .map((r) => ({ start: Number(r.start), end: Number(r.end) }));
   }
+  private readonly v4: { start: number; end: number }[];
   get size(): number {
     return this.ranges.length;
   }
   has(ip: string): boolean {
-    const v = ipValue(ip);
-    if (v === null) return false;
-    let lo = 0;
-    let hi = this.ranges.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.ranges[mid]!;
-      if (v < r.start) hi = mid - 1;
-      else if (v > r.end) lo = mid + 1;
-      else return true;
-    }
-    return false;
+    const kind = isIP(ip);
+    if (kind === 4) return within(this.v4, ipv4Value(ip));
+    const v = kind === 6 ? ipValue(ip) : null;
+    return v !== null && within(this.ranges, v);
   }
+}
+
+function within<T extends number | bigint>(ranges: readonly { start: T; end: T }[], v: T): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (v < r.start) hi = mid - 1;
+    else if (v > r.end) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** A valid dotted IPv4 address as a number. */
+function ipv4Value(ip: string): number {
+  const p = ip.split('.');
+  return Number(p[0]) * 16_777_216 + Number(p[1]) * 65_536 + Number(p[2]) * 256 + Number(p[3]);
 }
 
 export interface AwsRanges {
@@ -79,10 +95,7 @@ const V6_OFFSET = 1n << 40n;
 
 function ipValue(ip: string): bigint | null {
   const kind = isIP(ip);
-  if (kind === 4) {
-    const p = ip.split('.').map(Number);
-    return BigInt(((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!);
-  }
+  if (kind === 4) return BigInt(ipv4Value(ip));
   if (kind === 6) {
     if (ip.includes('.')) return null; // IPv4-mapped forms are rare in audit logs
     const [head, tail] = ip.split('::') as [string, string | undefined];
