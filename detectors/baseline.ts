@@ -1,4 +1,5 @@
 import { eventTime, isSecretRead, type SecretAccessEvent } from '../core/event.js';
+import { memo } from '../core/memo.js';
 import type { StateStore } from './detector.js';
 import type { SourceInfo } from './network.js';
 
@@ -245,31 +246,14 @@ export function loadProfiles(state: StateStore, e: SecretAccessEvent): Profiles 
   return { principal, secret, pair };
 }
 
-const pairKeys = new Map<string, Map<string, string>>();
-let pairKeyCount = 0;
-
 /**
  * The state key of a principal × secret. The same string each time for a pair: a new concatenation
  * per event would be hashed anew at every lookup, and pairs are looked up twice per event.
  */
-export function pairKey(principal: string, resource: string): string {
-  let byResource = pairKeys.get(principal);
-  if (byResource === undefined) {
-    if (pairKeyCount >= 200_000) {
-      pairKeys.clear();
-      pairKeyCount = 0;
-    }
-    byResource = new Map();
-    pairKeys.set(principal, byResource);
-  }
-  let key = byResource.get(resource);
-  if (key === undefined) {
-    key = `${principal}\u0000${resource}`;
-    byResource.set(resource, key);
-    pairKeyCount++;
-  }
-  return key;
-}
+export const pairKey: (principal: string, resource: string) => string = memo(
+  200_000,
+  (principal, resource) => `${principal}\u0000${resource}`,
+);
 
 /** Folds one event into the baselines. Events arrive in event-time order (see detectors/queue.ts). */
 export function learn(

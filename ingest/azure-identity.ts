@@ -1,5 +1,5 @@
 import type { Principal, Resource } from '../core/event.js';
-import { memo, SequenceMemo } from './memo.js';
+import { memo, SequenceMemo } from '../core/memo.js';
 
 /** Identity and resource rules shared by every reader of Azure records (Key Vault, Activity Log, Log Analytics). Pure. */
 

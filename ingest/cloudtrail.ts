@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Action, Principal, Resource, SecretAccessEvent } from '../core/event.js';
 import { stableId } from '../core/hash.js';
+import { memo } from '../core/memo.js';
 import {
   awsOutcome,
   awsPrincipal,
@@ -10,7 +11,6 @@ import {
   secretResource,
   viaService,
 } from './aws-identity.js';
-import { memo } from './memo.js';
 import {
   describeIssues,
   events,

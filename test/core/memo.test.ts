@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memo, SequenceMemo } from '../../ingest/memo.js';
+import { memo, SequenceMemo } from '../../core/memo.js';
 
 describe('memo', () => {
   it('remembers per argument list, telling null, undefined and empty text apart', () => {

@@ -1,4 +1,4 @@
-/** Memos for the pure identity and resource rules of the sources. */
+/** Memos for pure functions of a few strings: the identity and resource rules of the sources, state keys. */
 
 export type Arg = string | null | undefined;
 
