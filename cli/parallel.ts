@@ -60,8 +60,9 @@ export function normalizeThreads(): number {
 /**
  * Reads and normalizes on worker threads while the caller stores and detects on this one. Small input
  * files are dealt out among the workers; large ones are read by all, each parsing its share of the
- * lines. The order of batches does not matter: detection sorts events by time. At most `maxInFlight` batches per worker wait, so
- * memory stays flat whatever the input size. `stats` is filled in when the generator ends.
+ * lines. The order of batches does not matter: detection sorts events by time. At most `maxInFlight`
+ * batches per worker wait, so memory stays flat whatever the input size. `stats` is filled in when the
+ * generator ends.
  */
 export async function* normalizeInWorker(
   input: {

@@ -28,19 +28,38 @@ import { MIGRATIONS } from './schema.js';
 
 type DB = Database.Database;
 
-/** A bounded cache of dictionary rows by id over `load`; a missing row means a damaged store. */
-function byId<T>(what: string, load: (id: number) => unknown): (id: number) => T {
+/** A cache of dictionary rows by id over `load`, cleared at `max`; a missing row means a damaged store. */
+function byId<T>(what: string, load: (id: number) => T | undefined, max = 100_000): (id: number) => T {
   const cache = new Map<number, T>();
   return (id) => {
     let v = cache.get(id);
     if (v === undefined) {
-      v = load(id) as T | undefined;
+      v = load(id);
       if (v === undefined) throw new StoreError(`store is damaged: ${what} ${id} is missing`);
-      if (cache.size >= 100_000) cache.clear();
+      if (cache.size >= max) cache.clear();
       cache.set(id, v);
     }
     return v;
   };
+}
+
+/**
+ * The id of a dictionary row by its key: from `cache`, else the table (`find`), else a new row
+ * (`insert`). `max` bounds the cache (cleared when full).
+ */
+function dictionaryId(
+  cache: Map<string, number>,
+  key: string,
+  find: () => unknown,
+  insert: () => Database.RunResult,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  let id = cache.get(key);
+  if (id !== undefined) return id;
+  id = (find() as number | undefined) ?? Number(insert().lastInsertRowid);
+  if (cache.size >= max) cache.clear();
+  cache.set(key, id);
+  return id;
 }
 
 /** Events stored before migration 4 kept their fields (but principal and resource) as a JSON object. */
@@ -175,58 +194,63 @@ export class Store {
   }
 
   private principalId(p: Principal): number {
-    let id = this.principalIds.get(p.id);
-    if (id !== undefined) return id;
-    id = this.stmts.findPrincipal.get(p.id) as number | undefined;
-    if (id === undefined)
-      id = Number(this.stmts.insertPrincipal.run(p.id, p.type, p.name, p.account).lastInsertRowid);
-    this.principalIds.set(p.id, id);
-    return id;
+    const { findPrincipal, insertPrincipal } = this.stmts;
+    return dictionaryId(
+      this.principalIds,
+      p.id,
+      () => findPrincipal.get(p.id),
+      () => insertPrincipal.run(p.id, p.type, p.name, p.account),
+    );
   }
 
   private resourceId(r: Resource): number {
-    let id = this.resourceIds.get(r.id);
-    if (id !== undefined) return id;
-    id = this.stmts.findResource.get(r.id) as number | undefined;
-    if (id === undefined) {
-      id = Number(this.stmts.insertResource.run(r.id, r.type, r.name, r.account, r.region).lastInsertRowid);
-    }
-    this.resourceIds.set(r.id, id);
-    return id;
+    const { findResource, insertResource } = this.stmts;
+    return dictionaryId(
+      this.resourceIds,
+      r.id,
+      () => findResource.get(r.id),
+      () => insertResource.run(r.id, r.type, r.name, r.account, r.region),
+    );
   }
 
   private readonly contextIds = new Map<string, number>();
-  private readonly contexts = new Map<number, ContextTuple>();
 
   private contextId(key: string): number {
-    let id = this.contextIds.get(key);
-    if (id !== undefined) return id;
-    id = this.stmts.findContext.get(key) as number | undefined;
-    if (id === undefined) id = Number(this.stmts.insertContext.run(key).lastInsertRowid);
+    const { findContext, insertContext } = this.stmts;
     // Bounded: contexts follow workloads and clients, but a pathological log could make many.
-    if (this.contextIds.size >= 50_000) this.contextIds.clear();
-    this.contextIds.set(key, id);
-    return id;
+    return dictionaryId(
+      this.contextIds,
+      key,
+      () => findContext.get(key),
+      () => insertContext.run(key),
+      50_000,
+    );
   }
 
   /** Dictionary rows by id, read once each (bounded). */
-  private readonly principalById = byId<Principal>('principal', (id) => this.stmts.principalById.get(id));
-  private readonly resourceById = byId<Resource>('resource', (id) => this.stmts.resourceById.get(id));
+  private readonly principalById = byId(
+    'principal',
+    (id) => this.stmts.principalById.get(id) as Principal | undefined,
+  );
+  private readonly resourceById = byId(
+    'resource',
+    (id) => this.stmts.resourceById.get(id) as Resource | undefined,
+  );
+  private readonly contextById = byId(
+    'event context',
+    (id) => {
+      const key = this.stmts.contextById.get(id) as string | undefined;
+      return key === undefined ? undefined : (JSON.parse(key) as ContextTuple);
+    },
+    50_000,
+  );
 
   /** The event an events row holds (see EVENT_COLUMNS). */
   hydrate(row: EventRow): SecretAccessEvent {
     const who = this.principalById(row.principal);
     const what = row.resource === null ? null : this.resourceById(row.resource);
     if (row.ctx === null) return hydrateV1(row, who, what);
-    let ctx = this.contexts.get(row.ctx);
-    if (ctx === undefined) {
-      const key = this.stmts.contextById.get(row.ctx) as string | undefined;
-      if (key === undefined) throw new StoreError(`store is damaged: event context ${row.ctx} is missing`);
-      ctx = JSON.parse(key) as ContextTuple;
-      if (this.contexts.size >= 50_000) this.contexts.clear();
-      this.contexts.set(row.ctx, ctx);
-    }
-    return decode(row, ctx, who, what);
+    return decode(row, this.contextById(row.ctx), who, what);
   }
 
   /**
