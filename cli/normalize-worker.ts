@@ -32,12 +32,17 @@ const stats = new IngestStats();
 try {
   const onFile = (file: { name: string }, index: number) =>
     port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker);
-  for await (const batch of inlineBatches(input.paths, stats, { format: input.format, onFile })) {
+  for await (const batch of inlineBatches(
+    input.paths,
+    stats,
+    { format: input.format, onFile },
+    input.batchEvents,
+  )) {
     await send(batch);
   }
   if (input.shared.length > 0) {
     const opts = { format: input.format, onFile, shard: input.shard };
-    for await (const batch of inlineBatches(input.shared, stats, opts)) await send(batch);
+    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents)) await send(batch);
   }
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {

@@ -16,7 +16,7 @@ import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
 import { encodeRows, type RowBatch } from '../store/rows.js';
 import type { Store } from '../store/store.js';
-import { type Batch, inputFiles, normalizeInWorker } from './parallel.js';
+import { type Batch, inputFiles, normalizeInWorker, ReadFrontier } from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
@@ -38,6 +38,12 @@ export interface IngestSummary {
   delivery: DispatchReport;
   /** Wall time of each step of the run, in ms (set by runIngest). */
   timings?: { readAndStore: number; detect: number; deliver: number };
+  /**
+   * Detection while the workers read (set by runIngest when workers read): how many events it detected
+   * (their time is in `readAndStore`), and whether it was thrown away because the input was not in
+   * time order (detection then ran after reading).
+   */
+  ahead?: { detected: number; discarded: boolean };
 }
 
 /** The counts a batch adds to. */
@@ -62,6 +68,10 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   readonly threads?: number;
   /** Input files of this size or more are shared by line among the workers (default 8 MiB). */
   readonly shareBytes?: number;
+  /** Events per batch from the workers (default 5000). */
+  readonly batchEvents?: number;
+  /** Detect while the workers read, when the input allows (default true). */
+  readonly aheadDetection?: boolean;
   readonly onFile?: (name: string, index: number) => void;
   readonly store: Store;
   readonly engine: DetectionEngine;
@@ -93,20 +103,23 @@ export function commitBatch(
   if (detect === 'now') detectQueued(opts, summary);
 }
 
-/** commitBatch for events already encoded as rows (by the normalize worker); detection comes later. */
+/**
+ * commitBatch for events already encoded as rows (by the normalize worker); detection comes later.
+ * Returns the earliest event time among the new events (+Infinity if none was new).
+ */
 export function commitRows(
   opts: Pick<DetectOptions, 'store' | 'clock'>,
   rows: RowBatch,
   quarantine: readonly QuarantineEntry[],
   summary: BatchCounts,
-): void {
+): number {
   const { store, clock } = opts;
-  store.transaction(() => {
+  return store.transaction(() => {
     const { index, seqs } = store.insertRows(rows);
     store.insertQuarantine(quarantine, clock.now());
     summary.newEvents += index.length;
     summary.duplicateEvents += rows.count - index.length;
-    if (index.length === 0) return;
+    if (index.length === 0) return Number.POSITIVE_INFINITY;
     const queue = new PendingQueue(store);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < index.length; i++) {
@@ -116,6 +129,7 @@ export function commitRows(
     }
     const known = store.getMeta('firstEventTime');
     if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
+    return first;
   });
 }
 
@@ -130,12 +144,8 @@ export function detectQueued(
   summary: Omit<BatchCounts, 'newEvents' | 'duplicateEvents'>,
   until = Number.POSITIVE_INFINITY,
 ): void {
-  const { store, engine, clock } = opts;
-  const sinkNames = [...opts.sinks.keys()];
-  const route = opts.route ?? (() => sinkNames);
-  const outbox = store.outbox();
+  const { store, engine } = opts;
   const queue = new PendingQueue(store);
-  const suppressions = opts.suppressions ?? [];
   for (;;) {
     try {
       const done = store.transaction(() => {
@@ -154,17 +164,7 @@ export function detectQueued(
           }
         }
         if (taken === 0) return true;
-        const now = clock.now();
-        for (const { alert, isNew } of open.values()) {
-          const rule = isNew ? suppressionFor(alert, suppressions) : null;
-          store.saveAlert(alert, now, rule ? suppressionLabel(rule) : null);
-          if (!isNew) summary.updatedAlerts++;
-          else if (rule) summary.suppressedAlerts = (summary.suppressedAlerts ?? 0) + 1;
-          else {
-            outbox.enqueue(alert.id, route(alert), now);
-            summary.newAlerts.push(alert);
-          }
-        }
+        saveTouched(opts, open, summary);
         store.state.flush();
         return taken < DETECT_COMMIT;
       });
@@ -177,6 +177,110 @@ export function detectQueued(
 }
 
 /**
+ * Stores the alerts a detection touched and queues the new ones for delivery; suppressed ones are
+ * stored and counted, not delivered. Call inside the transaction that flushes the detector state.
+ */
+function saveTouched(
+  opts: DetectOptions,
+  open: ReadonlyMap<string, TouchedAlert>,
+  summary: Omit<BatchCounts, 'newEvents' | 'duplicateEvents'>,
+): void {
+  const { store, clock } = opts;
+  const sinkNames = [...opts.sinks.keys()];
+  const route = opts.route ?? (() => sinkNames);
+  const outbox = store.outbox();
+  const suppressions = opts.suppressions ?? [];
+  const now = clock.now();
+  for (const { alert, isNew } of open.values()) {
+    const rule = isNew ? suppressionFor(alert, suppressions) : null;
+    store.saveAlert(alert, now, rule ? suppressionLabel(rule) : null);
+    if (!isNew) summary.updatedAlerts++;
+    else if (rule) summary.suppressedAlerts = (summary.suppressedAlerts ?? 0) + 1;
+    else {
+      outbox.enqueue(alert.id, route(alert), now);
+      summary.newAlerts.push(alert);
+    }
+  }
+}
+
+/** Events detected per slice while reading: short, so that arriving batches are stored promptly. */
+const AHEAD_SLICE = 2000;
+/** Alerts held in memory by detection while reading; past this it waits for the end of reading. */
+const AHEAD_MAX_ALERTS = 20_000;
+
+/**
+ * Detection run ahead, while the workers read: on the queued events older than every worker's
+ * progress (`ReadFrontier.watermark`), in event-time order, on this thread's idle time. Nothing is
+ * written until reading ends: the detector state stays in the state cache and the alerts in memory.
+ * If a stored event turns out to be no later than the last one detected (the input was not in time
+ * order), all of it is thrown away and detection runs after reading as usual; so the result is always
+ * that of detecting the whole run in order.
+ */
+class AheadDetection {
+  private readonly queue: PendingQueue;
+  private readonly open = new Map<string, TouchedAlert>();
+  /** Event time (ms) of the last event detected; every queued event up to it has been detected. */
+  private through = Number.NEGATIVE_INFINITY;
+  private firstEventTime: number | undefined;
+  private stopped = false;
+  detected = 0;
+  discarded = false;
+
+  constructor(private readonly opts: DetectOptions) {
+    this.queue = new PendingQueue(opts.store);
+  }
+
+  /** After each stored batch: `earliest` is the earliest new event time. */
+  stored(earliest: number): void {
+    if (earliest <= this.through && !this.discarded) this.discard();
+  }
+
+  /** Detects the next slice of queued events before `watermark`; returns how many it detected. */
+  advance(watermark: number): number {
+    if (this.stopped || this.discarded || !Number.isFinite(watermark)) return 0;
+    const { store, engine } = this.opts;
+    const { events, last } = this.queue.peek(this.through, watermark, AHEAD_SLICE);
+    if (events.length === 0) return 0;
+    this.firstEventTime ??= Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
+    const load = (id: string) => this.open.get(id)?.alert ?? store.getAlert(id);
+    for (const [id, t] of engine.run(
+      events,
+      { state: store.state, firstEventTime: this.firstEventTime },
+      load,
+    )) {
+      this.open.set(id, { alert: t.alert, isNew: this.open.get(id)?.isNew ?? t.isNew });
+    }
+    this.through = last;
+    this.detected += events.length;
+    if (this.open.size >= AHEAD_MAX_ALERTS) this.stopped = true;
+    return events.length;
+  }
+
+  /** At the end of reading: writes what was detected (alerts, state) and takes it off the queue. */
+  settle(summary: Omit<BatchCounts, 'newEvents' | 'duplicateEvents'>): void {
+    if (this.discarded || this.detected === 0) return;
+    const { store } = this.opts;
+    try {
+      store.transaction(() => {
+        saveTouched(this.opts, this.open, summary);
+        store.state.flush();
+        this.queue.removeThrough(this.through);
+      });
+    } catch (err) {
+      store.state.discard();
+      throw err;
+    }
+  }
+
+  private discard(): void {
+    this.opts.store.state.discard();
+    this.open.clear();
+    this.detected = 0;
+    this.discarded = true;
+  }
+}
+
+/**
  * Normalized items encoded as row batches of about BATCH events, on this thread: the normalize worker's
  * loop, and the whole read side for stdin, tests, or when asked to.
  */
@@ -184,6 +288,7 @@ export async function* inlineBatches(
   paths: readonly string[],
   stats: IngestStats,
   opts: NormalizeOptions,
+  size = BATCH,
 ): AsyncGenerator<Batch> {
   let events: SecretAccessEvent[] = [];
   let quarantine: QuarantineEntry[] = [];
@@ -192,7 +297,7 @@ export async function* inlineBatches(
       if (item.kind === 'event') events.push(item.event);
       else quarantine.push(item.entry);
     }
-    if (events.length + quarantine.length >= BATCH) {
+    if (events.length + quarantine.length >= size) {
       yield { rows: encodeRows(events), quarantine };
       events = [];
       quarantine = [];
@@ -209,28 +314,38 @@ async function readSide(
   paths: readonly string[],
   stats: IngestStats,
   opts: RunIngestOptions,
-): Promise<AsyncGenerator<Batch>> {
-  const inline = () =>
-    inlineBatches(paths, stats, { ...opts, onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)) });
+  frontier: ReadFrontier,
+): Promise<{ batches: AsyncGenerator<Batch>; workers: boolean }> {
+  const inline = () => ({
+    batches: inlineBatches(paths, stats, {
+      ...opts,
+      onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)),
+    }),
+    workers: false,
+  });
   if (opts.threads === 1 || paths.includes('-') || opts.sources || opts.containers) return inline();
   const input = await inputFiles(paths);
   if (opts.threads === undefined && input.bytes < INLINE_BYTES) return inline();
-  return normalizeInWorker(
+  const batches = normalizeInWorker(
     {
       plan: input,
       format: opts.format,
+      frontier,
       ...(opts.threads ? { threads: opts.threads - 1 } : {}),
       ...(opts.shareBytes !== undefined ? { shareBytes: opts.shareBytes } : {}),
+      ...(opts.batchEvents !== undefined ? { batchEvents: opts.batchEvents } : {}),
     },
     stats,
     opts.onFile,
   );
+  return { batches, workers: true };
 }
 
 /**
  * ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`.
- * Reading and normalizing run on worker threads (one per core) while this thread stores; detection then
- * runs here, in event-time order over the whole run.
+ * Reading and normalizing run on worker threads (one per core) while this thread stores, and detects
+ * ahead in its idle time when the input comes in time order (see AheadDetection); the rest of detection
+ * runs here after reading, in event-time order over the whole run.
  */
 export async function runIngest(paths: readonly string[], opts: RunIngestOptions): Promise<IngestSummary> {
   const stats = new IngestStats();
@@ -244,11 +359,44 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     delivery: { delivered: {}, failed: {}, dead: {} },
   };
   const t0 = performance.now();
-  const batches = await readSide(paths, stats, opts);
-  for await (const batch of batches) {
-    commitRows(opts, batch.rows, batch.quarantine, summary);
-    if (opts.signal?.aborted) break;
+  const frontier = new ReadFrontier();
+  const { batches, workers } = await readSide(paths, stats, opts, frontier);
+  // With workers, this thread would wait between batches: it detects ahead instead.
+  const ahead = workers && opts.aheadDetection !== false ? new AheadDetection(opts) : undefined;
+  let next = batches.next();
+  let arrived = false;
+  const watch = () => {
+    arrived = false;
+    next.then(
+      () => (arrived = true),
+      () => (arrived = true),
+    );
+  };
+  watch();
+  try {
+    for (;;) {
+      // Between batches, detect while there is nothing to store (and one slice after each batch, so
+      // that detection keeps pace when batches come faster than they are stored).
+      if (ahead && !arrived && ahead.advance(frontier.watermark) > 0) {
+        // Let the workers' messages in before deciding again.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const r = await next;
+      if (r.done) break;
+      const earliest = commitRows(opts, r.value.rows, r.value.quarantine, summary);
+      next = batches.next();
+      watch();
+      if (ahead) {
+        ahead.stored(earliest);
+        ahead.advance(frontier.watermark);
+      }
+      if (opts.signal?.aborted) break;
+    }
+  } finally {
+    await batches.return(undefined);
   }
+  ahead?.settle(summary);
   const t1 = performance.now();
   detectQueued(opts, summary);
   const t2 = performance.now();
@@ -258,5 +406,6 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   summary.timings = { readAndStore: t1 - t0, detect: t2 - t1, deliver: performance.now() - t2 };
+  if (ahead) summary.ahead = { detected: ahead.detected, discarded: ahead.discarded };
   return summary;
 }

@@ -20,6 +20,7 @@ export class PendingQueue implements EventQueue {
   private readonly ties;
   private readonly remove;
   private readonly count;
+  private readonly window;
 
   constructor(private readonly store: Store) {
     const db = store.db;
@@ -27,6 +28,7 @@ export class PendingQueue implements EventQueue {
     const rows = `SELECT q.time AS qtime, q.seq AS qseq, ${EVENT_COLUMNS} FROM pending q JOIN events e ON e.seq = q.seq`;
     this.select = db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`);
     this.ties = db.prepare(`${rows} WHERE q.time = ? AND q.seq > ? ORDER BY q.seq`);
+    this.window = db.prepare(`${rows} WHERE q.time > ? AND q.time < ? ORDER BY q.time, q.seq LIMIT ?`);
     this.remove = db.prepare('DELETE FROM pending WHERE time <= ?');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
   }
@@ -61,6 +63,25 @@ export class PendingQueue implements EventQueue {
     // What was taken is exactly the queue's prefix up to `upTo`: one range delete.
     this.remove.run(upTo);
     return rows.map((r) => this.store.hydrate(r)).sort(compareEvents);
+  }
+
+  /**
+   * Reads, without removing, up to `limit` queued events with `after < time < before`, oldest first,
+   * plus the rest of the last millisecond read (so a millisecond is never split). For detection that
+   * may be thrown away: `removeThrough` removes them once it is kept.
+   */
+  peek(after: number, before: number, limit: number): { events: SecretAccessEvent[]; last: number } {
+    const rows = this.window.all(after, before, limit) as QueuedRow[];
+    if (rows.length === 0) return { events: [], last: after };
+    const last = rows[rows.length - 1]!;
+    if (rows.length === limit)
+      for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(r as QueuedRow);
+    return { events: rows.map((r) => this.store.hydrate(r)).sort(compareEvents), last: last.qtime };
+  }
+
+  /** Removes every queued event with time <= `time` (ms). */
+  removeThrough(time: number): void {
+    this.remove.run(time);
   }
 
   size(): number {

@@ -11,7 +11,7 @@ import { Store } from '../../store/store.js';
 import { tempDir } from '../helpers.js';
 
 /** Ingests `dir` into a fresh store with the given thread count; returns what was stored and raised. */
-async function ingest(dir: string, threads: number, shareBytes?: number) {
+async function ingest(dir: string, threads: number, shareBytes?: number, batchEvents?: number) {
   const store = Store.open(join(tempDir(), 'v.db'));
   const engine = new DetectionEngine({ detectors: DETECTORS, network: { country: () => null } });
   const files: string[] = [];
@@ -22,6 +22,7 @@ async function ingest(dir: string, threads: number, shareBytes?: number) {
     clock: systemClock,
     threads,
     ...(shareBytes !== undefined ? { shareBytes } : {}),
+    ...(batchEvents !== undefined ? { batchEvents } : {}),
     onFile: (name) => files.push(name),
   });
   const events = [...store.queryEvents({})].map((e) => JSON.stringify(e));
@@ -79,5 +80,52 @@ describe('runIngest across threads', () => {
     expect(shared.alerts).toEqual(one.alerts);
     expect(shared.files).toEqual(one.files);
     expect(shared.summary.stats.toJSON()).toEqual(one.summary.stats.toJSON());
+  }, 60_000);
+
+  /** The demo's CloudTrail records as JSON lines, in event-time order. */
+  function demoLines(): string[] {
+    const dir = tempDir();
+    generateDemo(dir);
+    const records: { eventTime: string }[] = [];
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (!f.endsWith('.json.gz')) continue;
+      const doc = JSON.parse(gunzipSync(readFileSync(join(dir, f))).toString()) as {
+        Records: { eventTime: string }[];
+      };
+      records.push(...doc.Records);
+    }
+    records.sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : 0));
+    return records.map((r) => JSON.stringify(r));
+  }
+
+  it('detects while the worker reads an input in time order, with the same result', async () => {
+    const lines = demoLines();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ordered.ndjson'), lines.join('\n'));
+    const one = await ingest(dir, 1);
+    // One worker, batches of 100 events: detection runs between batches, behind the worker.
+    const two = await ingest(dir, 2, 0, 100);
+    expect(one.alerts.length).toBeGreaterThan(0);
+    expect(one.summary.ahead).toBeUndefined();
+    expect(two.summary.ahead?.discarded).toBe(false);
+    expect(two.summary.ahead?.detected).toBeGreaterThan(0);
+    expect(two.summary.ahead?.detected).toBeLessThanOrEqual(two.summary.newEvents);
+    expect(two.events).toEqual(one.events);
+    expect(two.alerts).toEqual(one.alerts);
+  }, 60_000);
+
+  it('throws detection ahead away when a later file goes back in time, with the same result', async () => {
+    const lines = demoLines();
+    const half = Math.floor(lines.length / 2);
+    const dir = tempDir();
+    // Read in name order: the later half of the events first, then the earlier half.
+    writeFileSync(join(dir, 'a.ndjson'), lines.slice(half).join('\n'));
+    writeFileSync(join(dir, 'b.ndjson'), lines.slice(0, half).join('\n'));
+    const one = await ingest(dir, 1);
+    const two = await ingest(dir, 2, 0, 100);
+    expect(one.alerts.length).toBeGreaterThan(0);
+    expect(two.summary.ahead).toEqual({ detected: 0, discarded: true });
+    expect(two.events).toEqual(one.events);
+    expect(two.alerts).toEqual(one.alerts);
   }, 60_000);
 });
