@@ -1,49 +1,55 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import { IngestStats } from '../ingest/pipeline.js';
-import type { Batch, FromWorker, ToWorker, WorkerInput } from './parallel.js';
-import { inlineBatches } from './pipeline.js';
+import { Store } from '../store/store.js';
+import type { Batch, FromWorker, WorkerInput } from './parallel.js';
+import { type BatchCounts, commitRows, inlineBatches } from './pipeline.js';
 
-/** The read side of `ingest` on the second core: files → normalized events, posted in batches. */
+/**
+ * The read side of `ingest` on another core: files → normalized events → stored in batches, each in
+ * its own transaction (taken with BEGIN IMMEDIATE, since other workers may write too), then reported.
+ */
 const port = parentPort!;
 const input = workerData as WorkerInput;
-let credits = input.maxInFlight;
-let wake: (() => void) | undefined;
-port.on('message', (m: ToWorker) => {
-  if (m.type === 'credit') {
-    credits++;
-    wake?.();
-  }
-});
+const store = Store.open(input.store);
+// Other workers' transactions come first: wait for them rather than fail.
+store.db.pragma('busy_timeout = 60000');
+const clock = { now: () => input.startedAt };
 
-async function send(batch: Batch) {
-  while (credits <= 0) await new Promise<void>((r) => (wake = r));
-  credits--;
+function store1(batch: Batch): void {
   const { rows, quarantine } = batch;
-  // The typed arrays move to the main thread instead of being copied.
-  const moved = [rows.keys, rows.times, rows.outcomes, rows.principal, rows.resource, rows.context];
-  port.postMessage(
-    { type: 'batch', rows, quarantine } satisfies FromWorker,
-    moved.map((a) => a.buffer as ArrayBuffer),
-  );
+  const counts: BatchCounts = { newEvents: 0, duplicateEvents: 0, newAlerts: [], updatedAlerts: 0 };
+  let earliest: number;
+  store.db.exec('BEGIN IMMEDIATE');
+  try {
+    earliest = commitRows({ store, clock }, rows, quarantine, counts);
+    store.db.exec('COMMIT');
+  } catch (err) {
+    if (store.db.inTransaction) store.db.exec('ROLLBACK');
+    throw err;
+  }
+  let latest = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < rows.count; i++) if (rows.times[i]! > latest) latest = rows.times[i]!;
+  port.postMessage({
+    type: 'stored',
+    earliest,
+    latest,
+    newEvents: counts.newEvents,
+    duplicateEvents: counts.duplicateEvents,
+  } satisfies FromWorker);
 }
 
 const stats = new IngestStats();
 try {
   const onFile = (file: { name: string }, index: number) =>
     port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker);
-  for await (const batch of inlineBatches(
-    input.paths,
-    stats,
-    { format: input.format, onFile },
-    input.batchEvents,
-  )) {
-    await send(batch);
-  }
+  const own = { format: input.format, onFile };
+  for await (const batch of inlineBatches(input.paths, stats, own, input.batchEvents)) store1(batch);
   if (input.shared.length > 0) {
     const opts = { format: input.format, onFile, shard: input.shard };
-    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents)) await send(batch);
+    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents)) store1(batch);
   }
+  store.close();
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {
   port.postMessage({

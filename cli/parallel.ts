@@ -13,17 +13,19 @@ export interface WorkerInput {
   readonly shared: readonly string[];
   readonly shard: Shard;
   readonly format: string | undefined;
-  readonly maxInFlight: number;
-  /** Events per batch posted. */
+  /** Events per batch stored (one transaction each). */
   readonly batchEvents: number;
+  /** The store the worker writes its batches to. */
+  readonly store: string;
+  /** When the run started (ms): the time quarantine entries are recorded with. */
+  readonly startedAt: number;
 }
 
 /** Files of this size or more are read by every worker, each parsing its share of the lines. */
 const SHARE_BYTES = 8 * 1024 * 1024;
 
-export type ToWorker = { type: 'credit' };
 export type FromWorker =
-  | { type: 'batch'; rows: RowBatch; quarantine: QuarantineEntry[] }
+  | ({ type: 'stored' } & Stored)
   | { type: 'file'; name: string; index: number }
   | { type: 'done'; stats: ReturnType<IngestStats['toJSON']> }
   | { type: 'error'; usage: boolean; message: string; name: string };
@@ -32,6 +34,16 @@ export type FromWorker =
 export interface Batch {
   readonly rows: RowBatch;
   readonly quarantine: QuarantineEntry[];
+}
+
+/** What a worker stored in one transaction. */
+export interface Stored {
+  /** Earliest event time among the new events (+Infinity when none was new). */
+  readonly earliest: number;
+  /** Latest event time in the batch. */
+  readonly latest: number;
+  readonly newEvents: number;
+  readonly duplicateEvents: number;
 }
 
 /**
@@ -51,11 +63,9 @@ export class ReadFrontier {
     this.active = Array(n).fill(true);
   }
 
-  /** Reader `from` delivered events with these times. */
-  see(from: number, times: Float64Array, count: number): void {
-    let max = this.latest[from]!;
-    for (let i = 0; i < count; i++) if (times[i]! > max) max = times[i]!;
-    this.latest[from] = max;
+  /** Reader `from` delivered events up to this time. */
+  see(from: number, latest: number): void {
+    if (latest > this.latest[from]!) this.latest[from] = latest;
   }
 
   /** Reader `from` has delivered everything. */
@@ -99,17 +109,20 @@ export function normalizeThreads(): number {
 }
 
 /**
- * Reads and normalizes on worker threads while the caller stores and detects on this one. Small input
- * files are dealt out among the workers; large ones are read by all, each parsing its share of the
- * lines. The order of batches does not matter: detection sorts events by time. At most `maxInFlight`
- * batches per worker wait, so memory stays flat whatever the input size. `stats` is filled in when the
- * generator ends.
+ * Reads, normalizes and stores on worker threads while the caller detects on this one: each worker
+ * stores its batches itself, in the store at `store` (one transaction each, queued for detection as
+ * `commitRows` does), and reports what it stored. Small input files are dealt out among the workers;
+ * large ones are read by all, each parsing its share of the lines. The order of batches does not
+ * matter: detection sorts events by time. `stats` is filled in when the generator ends.
  */
 export async function* normalizeInWorker(
   input: {
     plan: InputPlan;
     format: string | undefined;
-    maxInFlight?: number;
+    /** The store's file. */
+    store: string;
+    /** When the run started (ms), for quarantine entries. */
+    startedAt: number;
     threads?: number;
     /** Files of this size or more are shared by line (default 8 MiB). */
     shareBytes?: number;
@@ -120,7 +133,7 @@ export async function* normalizeInWorker(
   },
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
-): AsyncGenerator<Batch> {
+): AsyncGenerator<Stored> {
   const share = input.shareBytes ?? SHARE_BYTES;
   const shared = input.plan.files.filter((f) => f.size >= share).map((f) => f.name);
   const whole = input.plan.files.filter((f) => f.size < share).map((f) => f.name);
@@ -129,15 +142,16 @@ export async function* normalizeInWorker(
     Math.min(input.threads ?? normalizeThreads(), shared.length ? Number.POSITIVE_INFINITY : whole.length),
   );
   input.frontier?.start(n);
-  const queue: { from: Worker; index: number; m: FromWorker }[] = [];
+  const queue: { index: number; m: FromWorker }[] = [];
   let notify: (() => void) | undefined;
   let running = n;
   let filesSeen = 0;
   const workers = Array.from({ length: n }, (_, i) => {
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: {
-        maxInFlight: input.maxInFlight ?? 4,
         batchEvents: input.batchEvents ?? 5000,
+        store: input.store,
+        startedAt: input.startedAt,
         format: input.format,
         paths: whole.filter((_, k) => k % n === i),
         shared,
@@ -145,7 +159,7 @@ export async function* normalizeInWorker(
       } satisfies WorkerInput,
     });
     const push = (m: FromWorker) => {
-      queue.push({ from: worker, index: i, m });
+      queue.push({ index: i, m });
       notify?.();
     };
     worker.on('message', push);
@@ -165,12 +179,11 @@ export async function* normalizeInWorker(
         notify = undefined;
         continue;
       }
-      const { from, index, m } = queue.shift()!;
+      const { index, m } = queue.shift()!;
       if (m.type === 'file') onFile?.(m.name, filesSeen++);
-      else if (m.type === 'batch') {
-        input.frontier?.see(index, m.rows.times, m.rows.count);
-        yield { rows: m.rows, quarantine: m.quarantine };
-        from.postMessage({ type: 'credit' } satisfies ToWorker);
+      else if (m.type === 'stored') {
+        input.frontier?.see(index, m.latest);
+        yield m;
       } else if (m.type === 'done') {
         done++;
         input.frontier?.finish(index);

@@ -16,7 +16,7 @@ import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
 import { encodeRows, type RowBatch } from '../store/rows.js';
 import type { Store } from '../store/store.js';
-import { type Batch, inputFiles, normalizeInWorker, ReadFrontier } from './parallel.js';
+import { type Batch, inputFiles, normalizeInWorker, ReadFrontier, type Stored } from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
@@ -206,7 +206,7 @@ function saveTouched(
 /** Events detected per slice while reading: short, so that arriving batches are stored promptly. */
 const AHEAD_SLICE = 2000;
 /** Alerts held in memory by detection while reading; past this it waits for the end of reading. */
-const AHEAD_MAX_ALERTS = 20_000;
+const AHEAD_MAX_ALERTS = 10_000;
 
 /**
  * Detection run ahead, while the workers read: on the queued events older than every worker's
@@ -309,15 +309,21 @@ export async function* inlineBatches(
 /** Below this much input, starting workers (about a second) costs more than it saves. */
 const INLINE_BYTES = 16 * 1024 * 1024;
 
-/** Where batches come from: worker threads for large inputs (or when `threads` asks), else this thread. */
+/** What the read side yields: batches to store here, or what a worker stored itself. */
+type ReadItem = Batch | Stored;
+
+/**
+ * Where batches come from: worker threads that store them too, for large inputs (or when `threads`
+ * asks); else this thread, which stores them.
+ */
 async function readSide(
   paths: readonly string[],
   stats: IngestStats,
   opts: RunIngestOptions,
   frontier: ReadFrontier,
-): Promise<{ batches: AsyncGenerator<Batch>; workers: boolean }> {
+): Promise<{ items: AsyncGenerator<ReadItem>; workers: boolean }> {
   const inline = () => ({
-    batches: inlineBatches(paths, stats, {
+    items: inlineBatches(paths, stats, {
       ...opts,
       onFile: opts.onFile && ((f, i) => opts.onFile!(f.name, i)),
     }),
@@ -326,10 +332,12 @@ async function readSide(
   if (opts.threads === 1 || paths.includes('-') || opts.sources || opts.containers) return inline();
   const input = await inputFiles(paths);
   if (opts.threads === undefined && input.bytes < INLINE_BYTES) return inline();
-  const batches = normalizeInWorker(
+  const items = normalizeInWorker(
     {
       plan: input,
       format: opts.format,
+      store: opts.store.path,
+      startedAt: opts.clock.now(),
       frontier,
       ...(opts.threads ? { threads: opts.threads - 1 } : {}),
       ...(opts.shareBytes !== undefined ? { shareBytes: opts.shareBytes } : {}),
@@ -338,14 +346,14 @@ async function readSide(
     stats,
     opts.onFile,
   );
-  return { batches, workers: true };
+  return { items, workers: true };
 }
 
 /**
  * ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`.
- * Reading and normalizing run on worker threads (one per core) while this thread stores, and detects
- * ahead in its idle time when the input comes in time order (see AheadDetection); the rest of detection
- * runs here after reading, in event-time order over the whole run.
+ * For large inputs, worker threads (one per core but this one's) read, normalize and store, while this
+ * thread detects behind them when the input comes in time order (see AheadDetection). The rest of
+ * detection runs here after reading, in event-time order over the whole run.
  */
 export async function runIngest(paths: readonly string[], opts: RunIngestOptions): Promise<IngestSummary> {
   const stats = new IngestStats();
@@ -360,10 +368,9 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   };
   const t0 = performance.now();
   const frontier = new ReadFrontier();
-  const { batches, workers } = await readSide(paths, stats, opts, frontier);
-  // With workers, this thread would wait between batches: it detects ahead instead.
+  const { items, workers } = await readSide(paths, stats, opts, frontier);
   const ahead = workers && opts.aheadDetection !== false ? new AheadDetection(opts) : undefined;
-  let next = batches.next();
+  let next = items.next();
   let arrived = false;
   const watch = () => {
     arrived = false;
@@ -375,26 +382,27 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   watch();
   try {
     for (;;) {
-      // Between batches, detect while there is nothing to store (and one slice after each batch, so
-      // that detection keeps pace when batches come faster than they are stored).
+      // While no worker has anything to report, detect (then let their messages in).
       if (ahead && !arrived && ahead.advance(frontier.watermark) > 0) {
-        // Let the workers' messages in before deciding again.
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       const r = await next;
       if (r.done) break;
-      const earliest = commitRows(opts, r.value.rows, r.value.quarantine, summary);
-      next = batches.next();
-      watch();
-      if (ahead) {
-        ahead.stored(earliest);
-        ahead.advance(frontier.watermark);
+      let earliest: number;
+      if ('rows' in r.value) earliest = commitRows(opts, r.value.rows, r.value.quarantine, summary);
+      else {
+        earliest = r.value.earliest;
+        summary.newEvents += r.value.newEvents;
+        summary.duplicateEvents += r.value.duplicateEvents;
       }
+      next = items.next();
+      watch();
+      ahead?.stored(earliest);
       if (opts.signal?.aborted) break;
     }
   } finally {
-    await batches.return(undefined);
+    await items.return(undefined);
   }
   ahead?.settle(summary);
   const t1 = performance.now();
