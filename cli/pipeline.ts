@@ -306,8 +306,12 @@ export async function* inlineBatches(
   yield { rows: encodeRows(events), quarantine };
 }
 
-/** Below this much input, starting workers (about a second) costs more than it saves. */
+/**
+ * Below this much input, starting workers (about a second) costs more than it saves. Gzipped files
+ * count ten times their size: CloudTrail's compress about 10 to 20 times.
+ */
 const INLINE_BYTES = 16 * 1024 * 1024;
+const GZIP_WEIGHT = 10;
 
 /** What the read side yields: batches to store here, or what a worker stored itself. */
 type ReadItem = Batch | Stored;
@@ -331,7 +335,8 @@ async function readSide(
   });
   if (opts.threads === 1 || paths.includes('-') || opts.sources || opts.containers) return inline();
   const input = await inputFiles(paths);
-  if (opts.threads === undefined && input.bytes < INLINE_BYTES) return inline();
+  const weight = input.files.reduce((n, f) => n + (f.name.endsWith('.gz') ? GZIP_WEIGHT : 1) * f.size, 0);
+  if (opts.threads === undefined && weight < INLINE_BYTES) return inline();
   const items = normalizeInWorker(
     {
       plan: input,
