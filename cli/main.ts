@@ -83,12 +83,15 @@ export async function main(
     }
     return await cmd.run(args, io);
   } catch (err) {
+    // Messages may name their command already ("ingest: ..."): say it once.
+    const said = (e: Error) =>
+      redact(e.message.startsWith(`${cmd.name}: `) ? e.message.slice(cmd.name.length + 2) : e.message);
     if (err instanceof UsageError || err instanceof ConfigError) {
-      io.stderr.write(`vigil ${cmd.name}: ${redact(err.message)}\n`);
+      io.stderr.write(`vigil ${cmd.name}: ${said(err)}\n`);
       return 2;
     }
     if (err instanceof StoreError || err instanceof VigilError) {
-      io.stderr.write(`vigil ${cmd.name}: ${redact(err.message)}\n`);
+      io.stderr.write(`vigil ${cmd.name}: ${said(err)}\n`);
       return 1;
     }
     // A bug: say so in one line, with the stack only when asked for.

@@ -97,6 +97,12 @@ describe('vigil CLI', () => {
     expect(missing.stderr).not.toMatch(/\n\s+at /);
     const fmt = await runCli(['query', '--db', db, '--format', 'xml']);
     expect(fmt.code).toBe(2);
+    const threads = await runCli(['ingest', logs, '--db', db, '--threads', '0']);
+    expect(threads.code).toBe(2);
+    // One line, naming the flag, and the command said once.
+    expect(threads.stderr.trim().split('\n')).toEqual([
+      'vigil ingest: --threads must be a whole number from 1 to 64, not 0',
+    ]);
   });
 
   it('normalizes to NDJSON of valid events, with a summary on stderr', async () => {
