@@ -73,13 +73,37 @@ export class ReadFrontier {
     this.active[from] = false;
   }
 
-  /** The least latest time over the readers still reading (+Infinity once all are done). */
+  /**
+   * The least latest time over the readers still reading, less `AHEAD_LAG` (+Infinity once all are
+   * done): files of one trail overlap by minutes, so a little slack saves a lot of thrown-away work.
+   */
   get watermark(): number {
     let w = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.latest.length; i++)
       if (this.active[i] && this.latest[i]! < w) w = this.latest[i]!;
-    return w;
+    return w - AHEAD_LAG;
   }
+}
+
+/** How far behind the readers detection stays, in event time (CloudTrail delivers within 15 minutes). */
+const AHEAD_LAG = 3_600_000;
+
+/** CloudTrail's S3 object names: `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`. */
+const CLOUDTRAIL_OBJECT = /_CloudTrail_[\w-]+_(\d{8}T\d{4}Z)_[^/\\]*$/;
+
+/**
+ * Files in the order to read them. A tree of CloudTrail S3 objects lists region by region (then day
+ * by day): read it by the delivery time in the names instead, so that events come roughly in time
+ * order across regions and accounts and detection can keep up with reading. Anything else keeps the
+ * listing order.
+ */
+export function readingOrder<F extends { name: string }>(files: readonly F[]): F[] {
+  const stamps = files.map((f) => CLOUDTRAIL_OBJECT.exec(f.name)?.[1]);
+  if (files.length < 2 || stamps.some((s) => s === undefined)) return [...files];
+  return files
+    .map((f, i) => ({ f, stamp: stamps[i]!, i }))
+    .sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.i - b.i))
+    .map((x) => x.f);
 }
 
 export interface InputPlan {
@@ -135,8 +159,9 @@ export async function* normalizeInWorker(
   onFile?: (name: string, index: number) => void,
 ): AsyncGenerator<Stored> {
   const share = input.shareBytes ?? SHARE_BYTES;
-  const shared = input.plan.files.filter((f) => f.size >= share).map((f) => f.name);
-  const whole = input.plan.files.filter((f) => f.size < share).map((f) => f.name);
+  const files = readingOrder(input.plan.files);
+  const shared = files.filter((f) => f.size >= share).map((f) => f.name);
+  const whole = files.filter((f) => f.size < share).map((f) => f.name);
   const n = Math.max(
     1,
     Math.min(input.threads ?? normalizeThreads(), shared.length ? Number.POSITIVE_INFINITY : whole.length),

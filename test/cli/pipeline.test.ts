@@ -2,6 +2,7 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { readingOrder } from '../../cli/parallel.js';
 import { runIngest } from '../../cli/pipeline.js';
 import { systemClock } from '../../core/clock.js';
 import { generateDemo } from '../../demo/generate.js';
@@ -128,4 +129,21 @@ describe('runIngest across threads', () => {
     expect(two.events).toEqual(one.events);
     expect(two.alerts).toEqual(one.alerts);
   }, 60_000);
+
+  it('reads a tree of CloudTrail objects by delivery time across regions, anything else as listed', () => {
+    const ct = (region: string, stamp: string) => ({
+      name: `AWSLogs/111122223333/CloudTrail/${region}/2026/11/03/111122223333_CloudTrail_${region}_${stamp}_AbCd.json.gz`,
+    });
+    const listed = [
+      ct('eu-west-1', '20261103T0005Z'),
+      ct('eu-west-1', '20261103T0010Z'),
+      ct('us-east-1', '20261103T0000Z'),
+      ct('us-east-1', '20261103T0010Z'),
+    ];
+    expect(readingOrder(listed).map((f) => f.name)).toEqual(
+      [listed[2], listed[0], listed[1], listed[3]].map((f) => f!.name),
+    );
+    const mixed = [...listed, { name: 'export.ndjson' }];
+    expect(readingOrder(mixed)).toEqual(mixed);
+  });
 });
