@@ -68,7 +68,7 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   readonly threads?: number;
   /** Input files of this size or more are shared by line among the workers (default 8 MiB). */
   readonly shareBytes?: number;
-  /** Events per batch from the workers (default 5000). */
+  /** Events per batch (one transaction) the workers store (default 20,000). */
   readonly batchEvents?: number;
   /** Detect while the workers read, when the input allows (default true). */
   readonly aheadDetection?: boolean;
