@@ -14,6 +14,9 @@ const input = workerData as WorkerInput;
 const store = Store.open(input.store);
 // Other workers' transactions come first: wait for them rather than fail.
 store.db.pragma('busy_timeout = 60000');
+// Bulk loading: checkpoint the WAL every 64 MB instead of every 4 MB. Measured on 200k CloudTrail
+// records: the worker's commits (each followed by a checkpoint and its fsyncs) went from ~0.65 s to ~0.15 s.
+store.db.pragma('wal_autocheckpoint = 16384');
 const clock = { now: () => input.startedAt };
 
 function store1(batch: Batch): void {
