@@ -243,12 +243,14 @@ class AheadDetection {
     if (events.length === 0) return 0;
     this.firstEventTime ??= Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
     const load = (id: string) => this.open.get(id)?.alert ?? store.getAlert(id);
-    for (const [id, t] of engine.run(
-      events,
-      { state: store.state, firstEventTime: this.firstEventTime },
-      load,
-    )) {
-      this.open.set(id, { alert: t.alert, isNew: this.open.get(id)?.isNew ?? t.isNew });
+    try {
+      const ctx = { state: store.state, firstEventTime: this.firstEventTime };
+      for (const [id, t] of engine.run(events, ctx, load)) {
+        this.open.set(id, { alert: t.alert, isNew: this.open.get(id)?.isNew ?? t.isNew });
+      }
+    } catch (err) {
+      this.discard();
+      throw err;
     }
     this.through = last;
     this.detected += events.length;
@@ -272,7 +274,8 @@ class AheadDetection {
     }
   }
 
-  private discard(): void {
+  /** Throws away what was detected (it was not written); detection then runs after reading. */
+  discard(): void {
     this.opts.store.state.discard();
     this.open.clear();
     this.detected = 0;
@@ -409,6 +412,8 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   } finally {
     await items.return(undefined);
   }
+  // Stopped early, batches a worker stored may not have been checked against what was detected.
+  if (opts.signal?.aborted) ahead?.discard();
   ahead?.settle(summary);
   const t1 = performance.now();
   detectQueued(opts, summary);
