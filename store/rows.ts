@@ -5,7 +5,8 @@ import {
   type Resource,
   type SecretAccessEvent,
 } from '../core/event.js';
-import { digest } from '../core/hash.js';
+import { sha1Uint32 } from '../core/hash.js';
+import { SequenceMemo } from '../core/memo.js';
 
 /**
  * How an event becomes an events row and back (migration 4). Pure: no database here, so the normalize
@@ -23,10 +24,17 @@ const KEY_EPOCH_S = 946_684_800;
  * the insert rate of a pure hash key). Two ids that share a key are told apart by `probe`.
  */
 export function rowKey(eventId: string, timeMs: number, probe = 0): bigint {
-  const h = digest('sha1', probe ? `${eventId}#${probe}` : eventId);
-  const seconds = Math.min(2 ** 31 - 1, Math.max(0, Math.floor(timeMs / 1000) - KEY_EPOCH_S));
-  return (BigInt(seconds) << 32n) | BigInt(h.readUInt32BE(0));
+  const h = sha1Uint32(probe ? `${eventId}#${probe}` : eventId);
+  return (BigInt(keySeconds(timeMs)) << 32n) | BigInt(h);
 }
+
+const keySeconds = (timeMs: number): number =>
+  Math.min(2 ** 31 - 1, Math.max(0, Math.floor(timeMs / 1000) - KEY_EPOCH_S));
+
+/** Where the high and low 32 bits of a BigInt64Array element sit in a Uint32Array over its bytes. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
 
 /** An events row as `hydrate` reads it: the principal and resource are dictionary ids. */
 export interface EventRow {
@@ -94,19 +102,33 @@ type BodyTuple = [
   details: SecretAccessEvent['details'] | 0,
 ];
 
+/** `id === \`${provider}:${pe}\`` without building the string. */
+function isPrefixed(id: string, provider: string, pe: string): boolean {
+  const n = provider.length;
+  return (
+    id.length === n + 1 + pe.length && id.charCodeAt(n) === 58 && id.startsWith(provider) && id.endsWith(pe)
+  );
+}
+
+// What JSON.stringify escapes in a string: quotes, backslashes, control characters, lone surrogates
+// (any surrogate here: a string with one takes the slow path).
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** One element of a tuple as JSON.stringify writes it inside an array. */
+function json(v: unknown): string {
+  if (typeof v === 'string') return ESCAPED.test(v) ? JSON.stringify(v) : `"${v}"`;
+  return v === null ? 'null' : JSON.stringify([v]).slice(1, -1);
+}
+
+/** JSON.stringify of the BodyTuple, written by hand: a call per element costs less than one per tuple. */
 export function bodyOf(e: SecretAccessEvent): string {
   const pe = e.providerEventId;
-  const b: BodyTuple = [
-    e.id,
-    pe !== null && e.id.length === e.provider.length + 1 + pe.length && e.id === `${e.provider}:${pe}`
-      ? 1
-      : pe,
-    opt(e.principal.session),
-    e.source.ip,
-    opt(e.relatedResource),
-    opt(e.details),
-  ];
-  return JSON.stringify(b);
+  const session = e.principal.session;
+  const related = e.relatedResource;
+  const details = e.details;
+  return `[${json(e.id)},${pe !== null && isPrefixed(e.id, e.provider, pe) ? '1' : json(pe)},${
+    session === undefined ? '0' : json(session)
+  },${json(e.source.ip)},${related === undefined ? '0' : json(related)},${details === undefined ? '0' : json(details)}]`;
 }
 
 /** An event back from its row: the body and context tuples, the dictionaries and the columns. */
@@ -168,24 +190,38 @@ export interface RowBatch {
   readonly contexts: string[];
 }
 
-function indexer<T>(list: T[]): (key: string, value: T) => number {
-  const at = new Map<string, number>();
-  return (key, value) => {
-    let i = at.get(key);
-    if (i === undefined) {
-      i = list.length;
-      list.push(value);
-      at.set(key, i);
-    }
-    return i;
-  };
+/**
+ * The context text of an event, remembered per combination of its fields (events of one workload repeat
+ * it): no tuple and no JSON per event. Keyed by the fields as contextOf reads them, so the text is the same.
+ */
+const contextTexts = new SequenceMemo<string>(4096);
+
+function contextText(e: SecretAccessEvent): string {
+  const s = e.source;
+  return contextTexts
+    .start()
+    .next(e.provider)
+    .next(e.service)
+    .next(e.operation)
+    .next(e.action)
+    .next(e.errorCode)
+    .next(s.userAgent)
+    .next(s.viaService)
+    .next(s.vpcEndpointId)
+    .next(e.region)
+    .next(e.account)
+    .next(e.principal.via)
+    .value(() => contextOf(e));
 }
 
 export function encodeRows(events: readonly SecretAccessEvent[]): RowBatch {
   const n = events.length;
+  const keys = new BigInt64Array(n);
+  // The key's two halves written as numbers: no BigInt per event.
+  const keyWords = new Uint32Array(keys.buffer);
   const batch: RowBatch = {
     count: n,
-    keys: new BigInt64Array(n),
+    keys,
     times: new Float64Array(n),
     outcomes: new Uint8Array(n),
     principal: new Int32Array(n),
@@ -196,20 +232,50 @@ export function encodeRows(events: readonly SecretAccessEvent[]): RowBatch {
     resources: [],
     contexts: [],
   };
-  const principal = indexer(batch.principals);
-  const resource = indexer(batch.resources);
-  const context = indexer(batch.contexts);
+  const principals = new Map<string, number>();
+  const resources = new Map<string, number>();
+  const contexts = new Map<string, number>();
+  // Events often share the principal or resource object itself: an identity lookup spares hashing the id.
+  const principalObjects = new Map<Principal, number>();
+  const resourceObjects = new Map<Resource, number>();
   for (let i = 0; i < n; i++) {
     const e = events[i]!;
     const time = eventTime(e.time);
-    const p = e.principal;
-    batch.keys[i] = rowKey(e.id, time);
+    keyWords[2 * i + HI] = keySeconds(time);
+    keyWords[2 * i + LO] = sha1Uint32(e.id);
     batch.times[i] = time;
     batch.outcomes[i] = OUTCOME_CODE[e.outcome];
-    batch.principal[i] = principal(p.id, { id: p.id, type: p.type, name: p.name, account: p.account });
-    batch.resource[i] = e.resource ? resource(e.resource.id, e.resource) : -1;
-    const c = contextOf(e);
-    batch.context[i] = context(c, c);
+    const p = e.principal;
+    let pi = principalObjects.get(p);
+    if (pi === undefined) {
+      pi = principals.get(p.id);
+      if (pi === undefined) {
+        pi = batch.principals.push({ id: p.id, type: p.type, name: p.name, account: p.account }) - 1;
+        principals.set(p.id, pi);
+      }
+      principalObjects.set(p, pi);
+    }
+    batch.principal[i] = pi;
+    const r = e.resource;
+    if (r) {
+      let ri = resourceObjects.get(r);
+      if (ri === undefined) {
+        ri = resources.get(r.id);
+        if (ri === undefined) {
+          ri = batch.resources.push(r) - 1;
+          resources.set(r.id, ri);
+        }
+        resourceObjects.set(r, ri);
+      }
+      batch.resource[i] = ri;
+    } else batch.resource[i] = -1;
+    const c = contextText(e);
+    let ci = contexts.get(c);
+    if (ci === undefined) {
+      ci = batch.contexts.push(c) - 1;
+      contexts.set(c, ci);
+    }
+    batch.context[i] = ci;
     batch.bodies[i] = bodyOf(e);
   }
   return batch;
