@@ -1,5 +1,4 @@
 import { eventTime, isSecretRead, type SecretAccessEvent } from '../core/event.js';
-import { memo } from '../core/memo.js';
 import type { StateStore } from './detector.js';
 import type { SourceInfo } from './network.js';
 
@@ -51,7 +50,7 @@ export interface PrincipalProfile {
   clients: SeenSet;
   regions: SeenSet;
   /** Reads in the current breadth window: [secret, time], latest per secret. */
-  recent: [string, number][];
+  recent: RecentEntry[];
   /** Daily maximum of distinct secrets in any breadth window, for the last RING_DAYS active days. */
   breadth: { day: number; max: number; days: number[] };
   /** Last list of secrets (ListSecrets, DescribeParameters, SecretList). */
@@ -202,17 +201,57 @@ export function profileAt(p: PrincipalProfile, t: number): number[] {
 /** Number of distinct secrets in the breadth window ending at `t`, including `secret` if given. */
 export function breadthAt(p: PrincipalProfile | undefined, t: number, secret?: string): number {
   // `recent` holds each secret once (learn keeps the latest read per secret).
+  if (!p) return secret ? 1 : 0;
+  const ix = recentIndex(p.recent);
+  const times = ix.times;
   let n = 0;
-  let found = false;
-  if (p) {
-    for (const [s, at] of p.recent) {
-      if (t - at < BREADTH_WINDOW && at <= t) {
-        n++;
-        if (!found && s === secret) found = true;
-      }
-    }
+  for (let i = 0; i < times.length; i++) {
+    const at = times[i]!;
+    if (t - at < BREADTH_WINDOW && at <= t) n++;
   }
-  return secret && !found ? n + 1 : n;
+  if (!secret) return n;
+  let found = false;
+  if (ix.by) {
+    const entry = ix.by.get(secret);
+    found = entry !== undefined && t - entry[1] < BREADTH_WINDOW && entry[1] <= t;
+  } else {
+    for (const [s, at] of p.recent) if (t - at < BREADTH_WINDOW && at <= t && s === secret) found = true;
+  }
+  return found ? n : n + 1;
+}
+
+type RecentEntry = [string, number];
+
+/**
+ * A `recent` list as breadth reads it: entries by secret (ids of one principal's secrets are long and
+ * alike, so comparing them one by one was the larger part of the breadth) and the times in one array
+ * (the entries lie all over the heap). Kept beside the list, whose persisted shape is unchanged, and
+ * checked against its length and last entry, so a list changed elsewhere is indexed anew. `by` is null
+ * when a secret appears twice: callers then scan the list.
+ */
+interface RecentIndex {
+  by: Map<string, RecentEntry> | null;
+  times: number[];
+  length: number;
+  last: RecentEntry | undefined;
+}
+const recentIndexes = new WeakMap<RecentEntry[], RecentIndex>();
+
+function recentIndex(recent: RecentEntry[]): RecentIndex {
+  const last = recent[recent.length - 1];
+  let ix = recentIndexes.get(recent);
+  if (ix === undefined || ix.length !== recent.length || ix.last !== last) {
+    let by: Map<string, RecentEntry> | null = new Map();
+    const times: number[] = [];
+    for (const entry of recent) {
+      times.push(entry[1]);
+      if (by?.has(entry[0])) by = null;
+      else by?.set(entry[0], entry);
+    }
+    ix = { by, times, length: recent.length, last };
+    recentIndexes.set(recent, ix);
+  }
+  return ix;
 }
 
 const usualCache = new WeakMap<number[], { usual: number; days: number }>();
@@ -250,10 +289,26 @@ export function loadProfiles(state: StateStore, e: SecretAccessEvent): Profiles 
  * The state key of a principal × secret. The same string each time for a pair: a new concatenation
  * per event would be hashed anew at every lookup, and pairs are looked up twice per event.
  */
-export const pairKey: (principal: string, resource: string) => string = memo(
-  200_000,
-  (principal, resource) => `${principal}\u0000${resource}`,
-);
+export function pairKey(principal: string, resource: string): string {
+  // Two levels of maps, not the four of core/memo: a pair lookup is a cache miss per level on large estates.
+  let byResource = pairKeys.get(principal);
+  if (byResource === undefined) {
+    if (pairKeyCount >= PAIR_KEYS_MAX) {
+      pairKeys.clear();
+      pairKeyCount = 0;
+    }
+    pairKeys.set(principal, (byResource = new Map()));
+  }
+  let key = byResource.get(resource);
+  if (key === undefined) {
+    key = `${principal}\u0000${resource}`;
+    if (++pairKeyCount <= PAIR_KEYS_MAX) byResource.set(resource, key);
+  }
+  return key;
+}
+const pairKeys = new Map<string, Map<string, string>>();
+let pairKeyCount = 0;
+const PAIR_KEYS_MAX = 200_000;
 
 /** Folds one event into the baselines. Events arrive in event-time order (see detectors/queue.ts). */
 export function learn(
@@ -305,12 +360,37 @@ export function learn(
     p.how[h] = p.how[h]! + 1;
     seriesAdd(p.vol, t);
     // Breadth: distinct secrets in the window, and the day's maximum.
+    const recent = p.recent;
+    const ix = recentIndex(recent);
+    const { by: index, times } = ix;
     let kept = 0; // in place: keep other secrets read within the window, then this one
-    for (const entry of p.recent)
-      if (t - entry[1] < BREADTH_WINDOW && entry[0] !== r.id) p.recent[kept++] = entry;
-    p.recent.length = kept;
-    p.recent.push([r.id, t]);
-    if (p.recent.length > RECENT_CAP) p.recent = p.recent.slice(-RECENT_CAP);
+    if (index) {
+      const old = index.get(r.id);
+      for (let i = 0; i < recent.length; i++) {
+        const entry = recent[i]!;
+        if (entry === old) continue;
+        const at = times[i]!;
+        if (t - at < BREADTH_WINDOW) {
+          times[kept] = at;
+          recent[kept++] = entry;
+        } else index.delete(entry[0]);
+      }
+    } else {
+      for (const entry of recent)
+        if (t - entry[1] < BREADTH_WINDOW && entry[0] !== r.id) {
+          times[kept] = entry[1];
+          recent[kept++] = entry;
+        }
+    }
+    const entry: RecentEntry = [r.id, t];
+    recent[kept] = entry;
+    times[kept++] = t;
+    recent.length = kept;
+    times.length = kept;
+    index?.set(r.id, entry);
+    ix.length = kept;
+    ix.last = entry;
+    if (recent.length > RECENT_CAP) p.recent = recent.slice(-RECENT_CAP);
     const day = dayOf(t);
     if (day > p.breadth.day) {
       if (p.breadth.max > 0) p.breadth.days = [...p.breadth.days, p.breadth.max].slice(-RING_DAYS);

@@ -25,11 +25,30 @@ export interface TouchedAlert {
   isNew: boolean;
 }
 
+/** An enabled detector, its instance, and the ids of its latest alert windows by group. */
+interface Unit {
+  readonly detector: Detector;
+  readonly instance: DetectorInstance;
+  /** Default group (detector + principal): principal id → latest window and its alert id. */
+  readonly byPrincipal: Map<string, WindowId>;
+  /** Findings with their own group key: group key → latest window and its alert id. */
+  readonly byGroup: Map<string, WindowId>;
+}
+
+interface WindowId {
+  window: number;
+  id: string;
+}
+
 /** Runs every enabled detector over events and groups their findings into alerts. */
 export class DetectionEngine {
-  private readonly units: { detector: Detector; instance: DetectorInstance }[];
+  private readonly units: Unit[];
+  private readonly unitOf = new Map<Detector, Unit>();
   private readonly dbPath: string | undefined;
   private readonly network: NetworkClassifier;
+  /** Findings of the event being evaluated, and their units (reused from event to event). */
+  private readonly found: Finding[] = [];
+  private readonly foundBy: Unit[] = [];
 
   constructor(options: EngineOptions) {
     this.dbPath = options.dbPath;
@@ -41,7 +60,14 @@ export class DetectionEngine {
         const issue = parsed.error.issues[0]!;
         throw new ConfigError(`detectors.${detector.id}.${issue.path.join('.')}`, issue.message);
       }
-      return { detector, instance: detector.create(parsed.data) };
+      const unit = {
+        detector,
+        instance: detector.create(parsed.data),
+        byPrincipal: new Map(),
+        byGroup: new Map(),
+      };
+      this.unitOf.set(detector, unit);
+      return unit;
     });
   }
 
@@ -51,9 +77,18 @@ export class DetectionEngine {
    * order files were read in.
    */
   evaluate(event: SecretAccessEvent, ctx: RunContext): { detector: Detector; finding: Finding }[] {
+    this.detect(event, ctx, eventTime(event.time));
+    return this.found.map((finding, i) => ({ detector: this.foundBy[i]!.detector, finding }));
+  }
+
+  /** `evaluate` into `found` and `foundBy`, with the event's time already read. */
+  private detect(event: SecretAccessEvent, ctx: RunContext, time: number): void {
+    const found = this.found;
+    const foundBy = this.foundBy;
+    found.length = 0;
+    foundBy.length = 0;
     const profiles = loadProfiles(ctx.state, event);
     const source = this.network.classify(event);
-    const time = eventTime(event.time);
     const dctx: DetectorContext = {
       state: ctx.state,
       firstEventTime: ctx.firstEventTime,
@@ -61,12 +96,15 @@ export class DetectionEngine {
       source,
       time,
     };
-    const out: { detector: Detector; finding: Finding }[] = [];
-    for (const u of this.units) {
-      for (const finding of u.instance.evaluate(event, dctx)) out.push({ detector: u.detector, finding });
+    const units = this.units;
+    for (let u = 0; u < units.length; u++) {
+      const findings = units[u]!.instance.evaluate(event, dctx);
+      for (let i = 0; i < findings.length; i++) {
+        found.push(findings[i]!);
+        foundBy.push(units[u]!);
+      }
     }
     learn(ctx.state, event, source, profiles, time);
-    return out;
   }
 
   /**
@@ -79,35 +117,62 @@ export class DetectionEngine {
     load: (id: string) => Alert | undefined,
   ): Map<string, TouchedAlert> {
     const touched = new Map<string, TouchedAlert>();
+    const found = this.found;
+    const foundBy = this.foundBy;
     for (const event of events) {
-      for (const { detector, finding } of this.evaluate(event, ctx)) {
-        const id = this.idOf(detector, finding);
+      const time = eventTime(event.time);
+      this.detect(event, ctx, time);
+      for (let i = 0; i < found.length; i++) {
+        const finding = found[i]!;
+        const unit = foundBy[i]!;
+        const t = finding.event === event ? time : eventTime(finding.event.time);
+        const id = this.idAt(unit, finding, t);
         const open = touched.get(id);
         // An alert this run already touched is this run's own copy: fold into it in place.
-        if (open) fold(open.alert, detector, finding);
+        if (open) fold(open.alert, unit.detector, finding, t);
         else {
           const existing = load(id);
-          touched.set(id, { alert: this.toAlert(detector, finding, existing), isNew: !existing });
+          touched.set(id, { alert: this.alertOf(unit, finding, existing, t), isNew: !existing });
         }
       }
     }
     return touched;
   }
 
-  /** Alert ids by detector, group key and window: a hash each, remembered (bounded) across findings. */
-  private readonly ids = new Map<string, string>();
+  /** Alert ids by detector, group key and window: a hash each, remembered (bounded) per group. */
+  private idCount = 0;
 
-  private idOf(detector: Detector, f: Finding): string {
-    const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
-    const window = Math.floor(eventTime(f.event.time) / detector.groupWindowMs) * detector.groupWindowMs;
-    const k = `${detector.id}\u0000${groupKey}\u0000${window}`;
-    let id = this.ids.get(k);
-    if (id === undefined) {
-      if (this.ids.size >= 10_000) this.ids.clear();
-      id = alertId(detector.id, groupKey, window);
-      this.ids.set(k, id);
+  private idAt(unit: Unit, f: Finding, t: number): string {
+    const ms = unit.detector.groupWindowMs;
+    const window = Math.floor(t / ms) * ms;
+    const byKey = f.groupKey === undefined ? unit.byPrincipal : unit.byGroup;
+    const key = f.groupKey ?? f.principal.id;
+    const known = byKey.get(key);
+    if (known !== undefined && known.window === window) return known.id;
+    const id = alertId(unit.detector.id, f.groupKey ?? `${unit.detector.id}|${f.principal.id}`, window);
+    if (known !== undefined) {
+      known.window = window;
+      known.id = id;
+    } else {
+      if (++this.idCount > 10_000) {
+        for (const u of this.units) {
+          u.byPrincipal.clear();
+          u.byGroup.clear();
+        }
+        this.idCount = 1;
+      }
+      byKey.set(key, { window, id });
     }
     return id;
+  }
+
+  private unit(detector: Detector): Unit {
+    let unit = this.unitOf.get(detector);
+    if (unit === undefined) {
+      // A detector this engine does not run (tests build findings by hand): ids only, nothing kept.
+      unit = { detector, instance: { evaluate: () => [] }, byPrincipal: new Map(), byGroup: new Map() };
+    }
+    return unit;
   }
 
   /**
@@ -116,16 +181,20 @@ export class DetectionEngine {
    * Returns a new alert; `existing` is not changed.
    */
   toAlert(detector: Detector, f: Finding, existing: Alert | undefined): Alert {
+    return this.alertOf(this.unit(detector), f, existing, eventTime(f.event.time));
+  }
+
+  private alertOf(unit: Unit, f: Finding, existing: Alert | undefined, t: number): Alert {
+    const detector = unit.detector;
     if (existing) {
       if (existing.eventIds.includes(f.event.id)) return existing;
       const copy = { ...existing, resources: [...existing.resources], eventIds: [...existing.eventIds] };
-      fold(copy, detector, f);
+      fold(copy, detector, f, t);
       return copy;
     }
     const groupKey = f.groupKey ?? `${detector.id}|${f.principal.id}`;
-    const t = eventTime(f.event.time);
     return {
-      id: this.idOf(detector, f),
+      id: this.idAt(unit, f, t),
       time: f.event.time,
       lastTime: f.event.time,
       detector: detector.id,
@@ -144,24 +213,55 @@ export class DetectionEngine {
   }
 }
 
-/** Per alert being folded: the last event folded into it and its resources as a set. */
-const folded = new WeakMap<Alert, { last: string; resources: Set<string> }>();
+/**
+ * Per alert being folded: the last event folded into it, its resources as a set, and its first and last
+ * times as read (the text beside each, so a time changed elsewhere is read again).
+ */
+interface Folded {
+  last: string;
+  resources: Set<string>;
+  timeText: string;
+  time: number;
+  lastText: string;
+  lastTime: number;
+}
+const folded = new WeakMap<Alert, Folded>();
 
-/** Adds a finding to an alert in place (the caller owns `a`): times, severity, resources, event ids. */
-function fold(a: Alert, detector: Detector, f: Finding): void {
+/** Adds a finding at time `t` to an alert in place (the caller owns `a`): times, severity, resources, event ids. */
+function fold(a: Alert, detector: Detector, f: Finding, t: number): void {
   // Findings come in event order, so a repeated event is the last one folded.
-  const seen = folded.get(a);
+  let seen = folded.get(a);
   if (seen ? seen.last === f.event.id : a.eventIds.includes(f.event.id)) return;
-  let resources = seen?.resources;
-  if (!resources) {
-    resources = new Set(a.resources);
-    folded.set(a, { last: f.event.id, resources });
-  } else seen!.last = f.event.id;
-  const t = eventTime(f.event.time);
-  const later = t >= eventTime(a.lastTime);
-  if (t < eventTime(a.time)) a.time = f.event.time;
+  if (!seen) {
+    seen = {
+      last: f.event.id,
+      resources: new Set(a.resources),
+      timeText: a.time,
+      time: eventTime(a.time),
+      lastText: a.lastTime,
+      lastTime: eventTime(a.lastTime),
+    };
+    folded.set(a, seen);
+  } else {
+    seen.last = f.event.id;
+    if (seen.timeText !== a.time) {
+      seen.timeText = a.time;
+      seen.time = eventTime(a.time);
+    }
+    if (seen.lastText !== a.lastTime) {
+      seen.lastText = a.lastTime;
+      seen.lastTime = eventTime(a.lastTime);
+    }
+  }
+  const resources = seen.resources;
+  const later = t >= seen.lastTime;
+  if (t < seen.time) {
+    a.time = seen.timeText = f.event.time;
+    seen.time = t;
+  }
   if (later) {
-    a.lastTime = f.event.time;
+    a.lastTime = seen.lastText = f.event.time;
+    seen.lastTime = t;
     a.evidence = f.evidence;
   }
   if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[a.severity]) a.severity = f.severity;
