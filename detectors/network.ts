@@ -199,17 +199,32 @@ export class NetworkClassifier {
     this.country = options.country ?? geoCountry;
   }
 
-  /** Answers by source (address, client, service, endpoint): a workload repeats a few of them. */
-  private readonly known = new Map<string, SourceInfo>();
+  /**
+   * Answers by source: kind (through a service, through an endpoint) → client → address. A workload
+   * repeats a few of them; nested maps, so no key text is built and hashed per event.
+   */
+  private readonly known: Map<string | null | undefined, Map<string | null | undefined, SourceInfo>>[] = [
+    new Map(),
+    new Map(),
+    new Map(),
+    new Map(),
+  ];
+  private knownCount = 0;
 
   classify(e: Pick<SecretAccessEvent, 'source'>): SourceInfo {
     const s = e.source;
-    const key = `${s.viaService ? 's' : ''}${s.vpcEndpointId ? 'v' : ''}|${s.ip}|${s.userAgent}`;
-    let info = this.known.get(key);
+    const byClient = this.known[(s.viaService ? 2 : 0) + (s.vpcEndpointId ? 1 : 0)]!;
+    let byIp = byClient.get(s.userAgent);
+    if (byIp === undefined) byClient.set(s.userAgent, (byIp = new Map()));
+    let info = byIp.get(s.ip);
     if (info === undefined) {
       info = this.classifyNew(e);
-      if (this.known.size >= 50_000) this.known.clear();
-      this.known.set(key, info);
+      if (++this.knownCount > 50_000) {
+        for (const m of this.known) m.clear();
+        this.knownCount = 1;
+        this.known[(s.viaService ? 2 : 0) + (s.vpcEndpointId ? 1 : 0)]!.set(s.userAgent, (byIp = new Map()));
+      }
+      byIp.set(s.ip, info);
     }
     return info;
   }

@@ -495,9 +495,10 @@ export class Store {
  * in the caller's transaction. The cache holds one entry per entity touched, never per event.
  */
 export class CachedState implements StateStore {
-  /** Namespace → key → value; `undefined` marks a key known to be absent (or deleted). */
-  private readonly cache = new Map<string, Map<string, unknown>>();
-  private readonly dirty = new Map<string, Set<string>>();
+  /** Namespace → key → slot; a slot holding `undefined` marks a key known to be absent (or deleted). */
+  private readonly cache = new Map<string, Map<string, StateSlot>>();
+  /** Slots changed since the last flush, each once (its `dirty` flag says it is listed). */
+  private dirty: StateSlot[] = [];
   private readonly getStmt;
   private readonly putStmt;
   private readonly delStmt;
@@ -510,7 +511,7 @@ export class CachedState implements StateStore {
     this.delStmt = db.prepare('DELETE FROM state WHERE ns = ? AND key = ?');
   }
 
-  private space(ns: string): Map<string, unknown> {
+  private space(ns: string): Map<string, StateSlot> {
     let m = this.cache.get(ns);
     if (m === undefined) {
       m = new Map();
@@ -519,54 +520,55 @@ export class CachedState implements StateStore {
     return m;
   }
 
-  private mark(ns: string, key: string): void {
-    let d = this.dirty.get(ns);
-    if (d === undefined) {
-      d = new Set();
-      this.dirty.set(ns, d);
-    }
-    d.add(key);
-  }
-
   get<T>(ns: string, key: string): T | undefined {
     const m = this.space(ns);
-    const v = m.get(key);
-    if (v !== undefined || m.has(key)) return v as T | undefined;
+    const slot = m.get(key);
+    if (slot !== undefined) return slot.value as T | undefined;
     const raw = this.getStmt.get(ns, key) as string | undefined;
     const value = raw === undefined ? undefined : (JSON.parse(raw) as T);
-    m.set(key, value);
+    m.set(key, { ns, key, value, dirty: false });
     return value;
   }
 
   set<T>(ns: string, key: string, value: T): void {
-    this.space(ns).set(key, value);
-    this.mark(ns, key);
+    const m = this.space(ns);
+    let slot = m.get(key);
+    if (slot === undefined) m.set(key, (slot = { ns, key, value, dirty: false }));
+    else slot.value = value;
+    if (!slot.dirty) {
+      slot.dirty = true;
+      this.dirty.push(slot);
+    }
   }
 
   delete(ns: string, key: string): void {
-    this.space(ns).set(key, undefined);
-    this.mark(ns, key);
+    this.set(ns, key, undefined);
   }
 
   /** Writes changed entries; call inside the transaction that stores the events they came from. */
   flush(): void {
-    for (const [ns, keys] of this.dirty) {
-      const m = this.space(ns);
-      for (const key of keys) {
-        const v = m.get(key);
-        if (v === undefined) this.delStmt.run(ns, key);
-        else this.putStmt.run(ns, key, JSON.stringify(v));
-      }
+    for (const slot of this.dirty) {
+      slot.dirty = false;
+      if (slot.value === undefined) this.delStmt.run(slot.ns, slot.key);
+      else this.putStmt.run(slot.ns, slot.key, JSON.stringify(slot.value));
     }
-    this.dirty.clear();
+    this.dirty = [];
   }
 
   /** Forgets unflushed changes (after a rolled-back transaction). */
   discard(): void {
-    for (const [ns, keys] of this.dirty) {
-      const m = this.space(ns);
-      for (const key of keys) m.delete(key);
+    for (const slot of this.dirty) {
+      slot.dirty = false;
+      this.cache.get(slot.ns)?.delete(slot.key);
     }
-    this.dirty.clear();
+    this.dirty = [];
   }
+}
+
+/** A cached state entry: its value as detectors see it, and whether it changed since the last flush. */
+interface StateSlot {
+  readonly ns: string;
+  readonly key: string;
+  value: unknown;
+  dirty: boolean;
 }
