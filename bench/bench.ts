@@ -423,9 +423,9 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       'normalize: one thread reads, gunzips, parses and normalizes (handing events between threads saved nothing).\n' +
-        'ingest: normalize workers (one per core) read, normalize and encode rows while the main thread stores\n' +
-        '  them; large files are shared by line among the workers, small ones dealt out. Detection then runs on\n' +
-        '  the main thread alone, in event-time order over the whole run (baselines must see events in order).\n',
+        'ingest: normalize workers (one per core but one) read, normalize, encode and store; the main thread\n' +
+        '  detects behind them, in event-time order, while they read (on time-ordered input; otherwise after).\n' +
+        '  Large files are shared by line among the workers, small ones dealt out.\n',
     );
     if (splits.length)
       process.stdout.write(`\ningest time split:\n${splits.map((l) => `  ${l}\n`).join('')}`);
