@@ -144,24 +144,21 @@ export function detectQueued(
   summary: Omit<BatchCounts, 'newEvents' | 'duplicateEvents'>,
   until = Number.POSITIVE_INFINITY,
 ): void {
-  const { store, engine } = opts;
+  const { store } = opts;
   const queue = new PendingQueue(store);
   for (;;) {
     try {
       const done = store.transaction(() => {
         // Alerts touched in this transaction, saved once at its end (not once per chunk).
         const open = new Map<string, TouchedAlert>();
-        const load = (id: string) => open.get(id)?.alert ?? store.getAlert(id);
         let taken = 0;
         let firstEventTime: number | undefined;
         while (taken < DETECT_COMMIT) {
           const events = queue.take(until, DETECT_CHUNK);
           if (events.length === 0) break;
           taken += events.length;
-          firstEventTime ??= Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
-          for (const [id, t] of engine.run(events, { state: store.state, firstEventTime }, load)) {
-            open.set(id, { alert: t.alert, isNew: open.get(id)?.isNew ?? t.isNew });
-          }
+          firstEventTime ??= firstEventTimeOf(store, events);
+          detectInto(opts, events, firstEventTime, open);
         }
         if (taken === 0) return true;
         saveTouched(opts, open, summary);
@@ -173,6 +170,28 @@ export function detectQueued(
       store.state.discard();
       throw err;
     }
+  }
+}
+
+/** The start of the global warm-up: the first event the store ever saw (or the first of `events`). */
+function firstEventTimeOf(store: Store, events: readonly SecretAccessEvent[]): number {
+  return Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
+}
+
+/**
+ * Runs the detectors over events (in time order), folding what they find into `open`: the alerts
+ * touched so far and whether each is new. Alerts not in `open` are read from the store.
+ */
+function detectInto(
+  opts: Pick<DetectOptions, 'store' | 'engine'>,
+  events: readonly SecretAccessEvent[],
+  firstEventTime: number,
+  open: Map<string, TouchedAlert>,
+): void {
+  const { store, engine } = opts;
+  const load = (id: string) => open.get(id)?.alert ?? store.getAlert(id);
+  for (const [id, t] of engine.run(events, { state: store.state, firstEventTime }, load)) {
+    open.set(id, { alert: t.alert, isNew: open.get(id)?.isNew ?? t.isNew });
   }
 }
 
@@ -238,16 +257,12 @@ class AheadDetection {
   /** Detects the next slice of queued events before `watermark`; returns how many it detected. */
   advance(watermark: number): number {
     if (this.stopped || this.discarded || !Number.isFinite(watermark)) return 0;
-    const { store, engine } = this.opts;
+    const { store } = this.opts;
     const { events, last } = this.queue.peek(this.through, watermark, AHEAD_SLICE);
     if (events.length === 0) return 0;
-    this.firstEventTime ??= Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
-    const load = (id: string) => this.open.get(id)?.alert ?? store.getAlert(id);
+    this.firstEventTime ??= firstEventTimeOf(store, events);
     try {
-      const ctx = { state: store.state, firstEventTime: this.firstEventTime };
-      for (const [id, t] of engine.run(events, ctx, load)) {
-        this.open.set(id, { alert: t.alert, isNew: this.open.get(id)?.isNew ?? t.isNew });
-      }
+      detectInto(this.opts, events, this.firstEventTime, this.open);
     } catch (err) {
       this.discard();
       throw err;
