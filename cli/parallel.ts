@@ -36,7 +36,7 @@ export type FromWorker =
   | { type: 'done'; stats: ReturnType<IngestStats['toJSON']> }
   | { type: 'error'; usage: boolean; message: string; name: string };
 
-/** Normalized events encoded as rows (typed arrays and strings clone cheaply between threads). */
+/** Normalized events encoded as rows, with the quarantine entries read beside them: one transaction's worth. */
 export interface Batch {
   readonly rows: RowBatch;
   readonly quarantine: QuarantineEntry[];

@@ -52,17 +52,10 @@ export class PendingQueue implements EventQueue {
     const bound = Number.isFinite(until) ? until : Number.MAX_SAFE_INTEGER;
     const rows = this.select.all(bound, Math.min(limit, Number.MAX_SAFE_INTEGER)) as QueuedRow[];
     if (rows.length === 0) return [];
-    // Events of the same millisecond are taken together, so their (time, id) order never depends on
-    // where a chunk ended.
-    const last = rows[rows.length - 1]!;
-    let upTo = bound;
-    if (rows.length === limit) {
-      for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(r as QueuedRow);
-      upTo = last.qtime;
-    }
-    // What was taken is exactly the queue's prefix up to `upTo`: one range delete.
-    this.remove.run(upTo);
-    return rows.map((r) => this.store.hydrate(r)).sort(compareEvents);
+    const full = this.withTies(rows, limit);
+    // What was taken is exactly the queue's prefix up to here: one range delete.
+    this.remove.run(full ? rows[rows.length - 1]!.qtime : bound);
+    return this.events(rows);
   }
 
   /**
@@ -73,10 +66,24 @@ export class PendingQueue implements EventQueue {
   peek(after: number, before: number, limit: number): { events: SecretAccessEvent[]; last: number } {
     const rows = this.window.all(after, before, limit) as QueuedRow[];
     if (rows.length === 0) return { events: [], last: after };
+    this.withTies(rows, limit);
+    return { events: this.events(rows), last: rows[rows.length - 1]!.qtime };
+  }
+
+  /**
+   * When a read stopped at its limit, adds the rest of its last millisecond, so events of the same
+   * millisecond are read together and their (time, id) order never depends on where a chunk ended.
+   * Returns whether the read was full.
+   */
+  private withTies(rows: QueuedRow[], limit: number): boolean {
+    if (rows.length !== limit) return false;
     const last = rows[rows.length - 1]!;
-    if (rows.length === limit)
-      for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(r as QueuedRow);
-    return { events: rows.map((r) => this.store.hydrate(r)).sort(compareEvents), last: last.qtime };
+    for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(r as QueuedRow);
+    return true;
+  }
+
+  private events(rows: readonly QueuedRow[]): SecretAccessEvent[] {
+    return rows.map((r) => this.store.hydrate(r)).sort(compareEvents);
   }
 
   /** Removes every queued event with time <= `time` (ms). */
