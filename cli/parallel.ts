@@ -117,6 +117,18 @@ export interface InputPlan {
   readonly bytes: number;
 }
 
+/**
+ * Below this much input (see inputWeight), starting workers (about a second) costs more than it saves.
+ */
+export const PARALLEL_BYTES = 16 * 1024 * 1024;
+/** Gzipped files count ten times their size: CloudTrail's compress about 10 to 20 times. */
+const GZIP_WEIGHT = 10;
+
+/** How much reading a plan is, in bytes as read: gzipped files (by name) count GZIP_WEIGHT times. */
+export function inputWeight(plan: InputPlan): number {
+  return plan.files.reduce((n, f) => n + (f.name.endsWith('.gz') ? GZIP_WEIGHT : 1) * f.size, 0);
+}
+
 /** The files below `paths` (stdin excluded), their sizes and total size in bytes. */
 export async function inputFiles(paths: readonly string[]): Promise<InputPlan> {
   const files: { name: string; size: number }[] = [];

@@ -120,6 +120,22 @@ describe('vigil CLI', () => {
     expect(r.stderr).toContain('truncated gzip');
   });
 
+  it('normalizes on worker threads with --threads, to the same output and summary', async () => {
+    const one = await runCli(['normalize', logs, '--threads', '1']);
+    const two = await runCli(['normalize', logs, '--threads', '2']);
+    expect(two.code).toBe(one.code);
+    expect(one.stdout.split('\n').length).toBeGreaterThan(10);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.stderr).toBe(one.stderr);
+    const ocsf = await runCli(['normalize', '--ocsf', logs, '--threads', '2']);
+    expect(ocsf.stdout).toBe((await runCli(['normalize', '--ocsf', logs, '--threads', '1'])).stdout);
+    const bad = await runCli(['normalize', logs, '--threads', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'vigil normalize: --threads must be a whole number from 1 to 64, not many',
+    ]);
+  }, 30_000);
+
   it('writes OCSF API Activity events with --ocsf', async () => {
     const r = await runCli(['normalize', '--ocsf', join(logs, 'more.ndjson')]);
     expect(r.code).toBe(0);

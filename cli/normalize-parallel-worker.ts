@@ -1,0 +1,98 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { UsageError } from '../core/errors.js';
+import { eventWriter } from '../core/event-json.js';
+import { CONTAINERS } from '../ingest/containers.js';
+import { toOcsf } from '../ingest/ocsf.js';
+import {
+  type IngestItem,
+  IngestStats,
+  normalizeBatches,
+  normalizeValue,
+  quarantineItem,
+  type ValueContext,
+} from '../ingest/pipeline.js';
+import { SOURCES } from '../ingest/sources.js';
+import type { FromNormalizeWorker, NormalizeJob, Unit } from './normalize-parallel.js';
+
+/**
+ * A `vigil normalize` worker: takes units of input (a whole file, or whole lines of a JSON Lines file)
+ * and answers each with its output text, NDJSON of normalized events, and what it counted.
+ */
+const port = parentPort!;
+const job = workerData as NormalizeJob;
+const write = eventWriter();
+const forced = job.format ? SOURCES.find((s) => s.id === job.format) : undefined;
+
+function outputOf(items: readonly IngestItem[], into: string[]): void {
+  for (const item of items) {
+    if (item.kind !== 'event') continue;
+    into.push(job.ocsf ? JSON.stringify(toOcsf(item.event)) : write(item.event));
+  }
+}
+
+async function wholeFile(name: string, stats: IngestStats, out: string[]): Promise<void> {
+  for await (const items of normalizeBatches([name], stats, { format: job.format })) outputOf(items, out);
+}
+
+/**
+ * Lines of a JSON Lines file, read as the reader reads them once it knows the input is JSON Lines
+ * (ingest/reader.ts): a CR before the newline is dropped, blank lines are skipped, a line that is not
+ * JSON is quarantined where it is. The file's first non-blank line is read trimmed (a BOM too).
+ */
+function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: string[]): void {
+  const ctx: ValueContext = { origin: unit.name, stats, sources: SOURCES, forced, containers: CONTAINERS };
+  const items: IngestItem[] = [];
+  const text = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength).toString('utf8');
+  let lineNo = unit.firstLine - 1;
+  let leading = unit.firstLine === 1;
+  let start = 0;
+  while (start < text.length) {
+    let nl = text.indexOf('\n', start);
+    if (nl < 0) nl = text.length;
+    const raw = text.slice(start, nl);
+    start = nl + 1;
+    lineNo++;
+    let line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (leading) {
+      line = line.trim();
+      if (line === '') continue;
+      leading = false;
+    } else if (line.charCodeAt(0) !== 123 && line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      items.push(quarantineItem(ctx, `line ${lineNo}`, 'line is not valid JSON'));
+      continue;
+    }
+    normalizeValue(value, `line ${lineNo}`, ctx, items);
+    if (items.length >= 256) {
+      outputOf(items, out);
+      items.length = 0;
+    }
+  }
+  outputOf(items, out);
+}
+
+port.on('message', async (unit: Unit) => {
+  try {
+    const stats = new IngestStats();
+    const out: string[] = [];
+    if (unit.kind === 'file') await wholeFile(unit.name, stats, out);
+    else lines(unit, stats, out);
+    const text = out.length ? `${out.join('\n')}\n` : '';
+    port.postMessage({
+      type: 'out',
+      seq: unit.seq,
+      text,
+      stats: stats.toJSON(),
+    } satisfies FromNormalizeWorker);
+  } catch (err) {
+    port.postMessage({
+      type: 'error',
+      usage: err instanceof UsageError,
+      message: (err as Error).message,
+      name: (err as Error).name,
+    } satisfies FromNormalizeWorker);
+  }
+});
