@@ -3,7 +3,8 @@
  * of 100 records and as one NDJSON file) and Key Vault AuditEvent records (PT1H.json JSON Lines) in a temp
  * directory, then measures, each phase in its own child process so that peak RSS is its own:
  * - raw: gunzip + JSON.parse of the same bytes (the ceiling for any reader);
- * - normalize: normalizeInputs over the files (reader, containers, sources);
+ * - normalize: normalizeInputs over the files (reader, containers, sources), on one thread, in process;
+ * - `vigil normalize` to /dev/null: the command end to end (start-up, workers on every core, NDJSON out);
  * - ingest: `vigil ingest` into a fresh SQLite file (normalize, store, detect), with its time split;
  * - jq: `jq -c select(...)` over the NDJSON, when jq is installed.
  * Prints records/s, peak RSS and the ratio to raw. Also runs normalize over a tenth of the NDJSON to show
@@ -22,7 +23,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -365,6 +366,8 @@ async function main(): Promise<void> {
       { name: 'Key Vault PT1H.json', path: data.kvFile, kind: 'ndjson' },
     ];
     const jq = spawnSync('jq', ['--version']).status === 0;
+    const cores = Math.min(4, availableParallelism());
+    let cliNdjson: PhaseResult | undefined;
     const rows: string[][] = [['input', 'phase', 'records/s', 'peak RSS MB', 'vs raw']];
     const splits: string[] = [];
     for (const set of sets) {
@@ -385,9 +388,18 @@ async function main(): Promise<void> {
       const batches = child('normalize-batches', set.path, set.kind);
       rows.push(
         row('raw gunzip+JSON.parse', raw),
-        row('normalize', norm),
-        row('normalize (batch API)', batches),
+        row('normalize, 1 thread (API)', norm),
+        row('normalize, 1 thread (batch API)', batches),
       );
+      // The command, start-up and writing NDJSON included, with its workers (one per core).
+      const cli = timed(
+        process.execPath,
+        [join(REPO, 'bin/vigil.mjs'), 'normalize', set.path],
+        norm.records,
+        '/dev/null',
+      );
+      rows.push(row('vigil normalize > /dev/null', cli));
+      if (set.path === data.ndjson && typeof cli !== 'string') cliNdjson = cli;
       if (!values['no-ingest']) {
         const db = join(dir, `ingest-${rows.length}.db`);
         const ingest = timed(
@@ -421,8 +433,24 @@ async function main(): Promise<void> {
         `${fmt(big.records)} records -> ${big.maxRssMb.toFixed(0)} MB ` +
         `(x${(big.maxRssMb / small.maxRssMb).toFixed(2)} memory for x${(big.records / small.records).toFixed(0)} input)\n`,
     );
+    const cliSmall = timed(
+      process.execPath,
+      [join(REPO, 'bin/vigil.mjs'), 'normalize', data.tenth],
+      small.records,
+      '/dev/null',
+    );
+    if (cliNdjson && typeof cliSmall !== 'string')
+      process.stdout.write(
+        `peak memory vs input size (vigil normalize, NDJSON): ${fmt(cliSmall.records)} records -> ${cliSmall.maxRssMb.toFixed(0)} MB, ` +
+          `${fmt(cliNdjson.records)} records -> ${cliNdjson.maxRssMb.toFixed(0)} MB ` +
+          `(x${(cliNdjson.maxRssMb / cliSmall.maxRssMb).toFixed(2)} memory for x${(cliNdjson.records / cliSmall.records).toFixed(0)} input)\n`,
+      );
     process.stdout.write(
-      'normalize: one thread reads, gunzips, parses and normalizes (handing events between threads saved nothing).\n' +
+      'normalize, 1 thread: the normalizeInputs API, whose caller takes the events on its own thread (handing\n' +
+        '  events between threads costs about what making them does).\n' +
+        `vigil normalize: for inputs of 16 MB or more, ${cores} workers (one per core) parse, normalize and write NDJSON\n` +
+        '  bytes while the main thread reads (cutting large JSON Lines files into 1 MiB runs of lines) and writes\n' +
+        '  them out in input order; start-up (about a second) included.\n' +
         'ingest: normalize workers (one per core but one) read, normalize, encode and store; the main thread\n' +
         '  detects behind them, in event-time order, while they read (on time-ordered input; otherwise after).\n' +
         '  Large files are shared by line among the workers, small ones dealt out.\n',

@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
-import { eventWriter } from '../core/event-json.js';
 import { CONTAINERS } from '../ingest/containers.js';
 import { toOcsf } from '../ingest/ocsf.js';
 import {
@@ -16,22 +15,22 @@ import type { FromNormalizeWorker, NormalizeJob, Unit } from './normalize-parall
 
 /**
  * A `vigil normalize` worker: takes units of input (a whole file, or whole lines of a JSON Lines file)
- * and answers each with its output text, NDJSON of normalized events, and what it counted.
+ * and answers each with its output, NDJSON of normalized events as UTF-8 bytes, and what it counted.
  */
 const port = parentPort!;
 const job = workerData as NormalizeJob;
-const write = eventWriter();
+const encoder = new TextEncoder();
 const forced = job.format ? SOURCES.find((s) => s.id === job.format) : undefined;
 
 function outputOf(items: readonly IngestItem[], into: string[]): void {
   for (const item of items) {
     if (item.kind !== 'event') continue;
-    into.push(job.ocsf ? JSON.stringify(toOcsf(item.event)) : write(item.event));
+    into.push(JSON.stringify(job.ocsf ? toOcsf(item.event) : item.event));
   }
 }
 
-async function wholeFile(name: string, stats: IngestStats, out: string[]): Promise<void> {
-  for await (const items of normalizeBatches([name], stats, { format: job.format })) outputOf(items, out);
+async function wholeFiles(names: readonly string[], stats: IngestStats, out: string[]): Promise<void> {
+  for await (const items of normalizeBatches(names, stats, { format: job.format })) outputOf(items, out);
 }
 
 /**
@@ -78,15 +77,11 @@ port.on('message', async (unit: Unit) => {
   try {
     const stats = new IngestStats();
     const out: string[] = [];
-    if (unit.kind === 'file') await wholeFile(unit.name, stats, out);
+    if (unit.kind === 'files') await wholeFiles(unit.names, stats, out);
     else lines(unit, stats, out);
-    const text = out.length ? `${out.join('\n')}\n` : '';
-    port.postMessage({
-      type: 'out',
-      seq: unit.seq,
-      text,
-      stats: stats.toJSON(),
-    } satisfies FromNormalizeWorker);
+    const bytes = encoder.encode(out.length ? `${out.join('\n')}\n` : '');
+    const message: FromNormalizeWorker = { type: 'out', seq: unit.seq, bytes, stats: stats.toJSON() };
+    port.postMessage(message, [bytes.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({
       type: 'error',

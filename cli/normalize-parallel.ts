@@ -10,7 +10,7 @@ import type { InputPlan } from './parallel.js';
  * `vigil normalize` on several cores, its output in input order. This thread reads: each small file
  * becomes a unit of work as it is, and a large JSON Lines file (the shape of a big export) is cut into
  * runs of whole lines, about a megabyte each, handed over without a copy. Workers parse, normalize and
- * write each unit's events as NDJSON text, which comes back here (a string crosses threads for the
+ * write each unit's events as NDJSON bytes, which come back here (bytes cross threads without a copy,
  * price of a copy, where events would be cloned field by field) and is written in the units' order.
  * At most WINDOW units per worker are out at a time, so a slow reader of stdout holds the workers back
  * instead of filling memory.
@@ -21,9 +21,9 @@ export interface NormalizeJob {
   readonly ocsf: boolean;
 }
 
-/** A piece of input: a whole file, or whole lines of a JSON Lines file starting at line `firstLine`. */
+/** A piece of input: whole files, or whole lines of a JSON Lines file starting at line `firstLine`. */
 export type Unit =
-  | { readonly seq: number; readonly kind: 'file'; readonly name: string }
+  | { readonly seq: number; readonly kind: 'files'; readonly names: readonly string[] }
   | {
       readonly seq: number;
       readonly kind: 'lines';
@@ -43,12 +43,12 @@ interface Found {
 type Counts = ReturnType<IngestStats['toJSON']>;
 
 export type FromNormalizeWorker =
-  | { type: 'out'; seq: number; text: string; stats: Counts }
+  | { type: 'out'; seq: number; bytes: Uint8Array; stats: Counts }
   | { type: 'error'; usage: boolean; message: string; name: string };
 
 /** Bytes of JSON Lines per unit. */
 const CHUNK_BYTES = 1024 * 1024;
-/** Files of this size or more (gzipped: a tenth of it) are cut into runs of lines when they are JSON Lines. */
+/** Files of this size or more (gzipped: a tenth of it) are cut into runs of lines when they are JSON Lines; smaller ones are grouped into units of about CHUNK_BYTES. */
 const SPLIT_BYTES = 8 * 1024 * 1024;
 const GZIP_WEIGHT = 10;
 /** Units each worker may have out (in hand, or done and waiting for their turn to be written). */
@@ -72,9 +72,9 @@ export async function* normalizeParallel(
   job: NormalizeJob,
   stats: IngestStats,
   opts: ParallelOptions,
-): AsyncGenerator<string> {
+): AsyncGenerator<Uint8Array> {
   const n = Math.max(1, opts.threads);
-  const done = new Map<number, { text: string; stats: Counts }>();
+  const done = new Map<number, { bytes: Uint8Array; stats: Counts }>();
   const load: number[] = Array(n).fill(0);
   let failure: Error | undefined;
   let finished = false;
@@ -116,11 +116,11 @@ export async function* normalizeParallel(
     });
     if (failure) throw failure;
   };
-  function* ready(): Generator<string> {
+  function* ready(): Generator<Uint8Array> {
     for (let unit = done.get(next); unit !== undefined; unit = done.get(next)) {
       done.delete(next++);
       addStats(stats, unit.stats);
-      if (unit.text) yield unit.text;
+      if (unit.bytes.length) yield unit.bytes;
     }
   }
   try {
@@ -131,7 +131,7 @@ export async function* normalizeParallel(
       }
       if (failure) throw failure;
       if (unit.kind === 'found') {
-        done.set(sent++, { text: '', stats: unit.stats });
+        done.set(sent++, { bytes: NOTHING, stats: unit.stats });
         continue;
       }
       let w = 0;
@@ -151,6 +151,8 @@ export async function* normalizeParallel(
   }
 }
 
+const NOTHING = new Uint8Array(0);
+
 function addStats(stats: IngestStats, s: Counts): void {
   stats.files += s.files;
   stats.records += s.records;
@@ -165,15 +167,33 @@ function addStats(stats: IngestStats, s: Counts): void {
 async function* units(
   plan: InputPlan,
   opts: ParallelOptions,
-): AsyncGenerator<UnitOf<'file'> | UnitOf<'lines'> | Found> {
+): AsyncGenerator<UnitOf<'files'> | UnitOf<'lines'> | Found> {
   const split = opts.splitBytes ?? SPLIT_BYTES;
+  const chunk = opts.chunkBytes ?? CHUNK_BYTES;
+  let group: string[] = [];
+  let groupBytes = 0;
+  const flush = (): UnitOf<'files'> => {
+    const names = group;
+    group = [];
+    groupBytes = 0;
+    return { kind: 'files', names };
+  };
   let index = 0;
   for (const f of plan.files) {
     opts.onFile?.(f.name, index++);
     const gz = f.size * GZIP_WEIGHT >= split && gzipped(f.name);
-    if ((gz ? f.size * GZIP_WEIGHT : f.size) < split) yield { kind: 'file', name: f.name };
-    else yield* lineRuns(f.name, gz, opts.chunkBytes ?? CHUNK_BYTES);
+    const weight = gz ? f.size * GZIP_WEIGHT : f.size;
+    if (weight < split) {
+      // Small files go in groups of about a unit's worth: CloudTrail delivers thousands of them.
+      group.push(f.name);
+      groupBytes += f.name.endsWith('.gz') ? f.size * GZIP_WEIGHT : f.size;
+      if (groupBytes >= chunk) yield flush();
+      continue;
+    }
+    if (group.length) yield flush();
+    yield* lineRuns(f.name, gz, chunk);
   }
+  if (group.length) yield flush();
 }
 
 function gzipped(path: string): boolean {
@@ -195,7 +215,7 @@ async function* lineRuns(
   name: string,
   gz: boolean,
   chunkBytes: number,
-): AsyncGenerator<UnitOf<'file'> | UnitOf<'lines'> | Found> {
+): AsyncGenerator<UnitOf<'files'> | UnitOf<'lines'> | Found> {
   const file = createReadStream(name, { highWaterMark: CHUNK_BYTES });
   const stream: Readable = gz ? file.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : file;
   if (gz) file.on('error', (err) => stream.destroy(err));
@@ -225,7 +245,7 @@ async function* lineRuns(
         const verdict = jsonLines(held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes));
         if (verdict === undefined) continue;
         if (!verdict) {
-          yield { kind: 'file', name };
+          yield { kind: 'files', names: [name] };
           return;
         }
         known = true;
@@ -237,7 +257,7 @@ async function* lineRuns(
     }
   } catch (err) {
     if (!known) {
-      yield { kind: 'file', name }; // the reader reports the damage with its position
+      yield { kind: 'files', names: [name] }; // the reader reports the damage with its position
       return;
     }
     const unit = take(false);
@@ -248,7 +268,7 @@ async function* lineRuns(
     file.destroy();
   }
   if (!known) {
-    yield { kind: 'file', name };
+    yield { kind: 'files', names: [name] };
     return;
   }
   const unit = take(true);

@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../core/errors.js';
-import { eventWriter } from '../../core/event-json.js';
 import { OCSF_VERSION, toOcsf } from '../../ingest/ocsf.js';
 import { IngestStats, normalizeBatches } from '../../ingest/pipeline.js';
 import { SOURCES } from '../../ingest/sources.js';
@@ -64,12 +63,10 @@ export const normalizeCommand: Command = {
 
 /** The output in pieces of about 64 KiB, normalized on this thread. */
 async function* inThisThread(paths: readonly string[], job: NormalizeJob, stats: IngestStats) {
-  const write = eventWriter();
   let buf = '';
   for await (const items of normalizeBatches(paths, stats, { format: job.format })) {
     for (const item of items) {
-      if (item.kind === 'event')
-        buf += `${job.ocsf ? JSON.stringify(toOcsf(item.event)) : write(item.event)}\n`;
+      if (item.kind === 'event') buf += `${JSON.stringify(job.ocsf ? toOcsf(item.event) : item.event)}\n`;
     }
     if (buf.length > 65536) {
       yield buf;
@@ -79,6 +76,6 @@ async function* inThisThread(paths: readonly string[], job: NormalizeJob, stats:
   if (buf) yield buf;
 }
 
-async function writeAll(chunks: AsyncIterable<string>, io: Io): Promise<void> {
+async function writeAll(chunks: AsyncIterable<string | Uint8Array>, io: Io): Promise<void> {
   for await (const text of chunks) if (!io.stdout.write(text)) await once(io.stdout, 'drain');
 }

@@ -4,8 +4,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { normalizeParallel } from '../../cli/normalize-parallel.js';
 import { inputFiles } from '../../cli/parallel.js';
-import type { SecretAccessEvent } from '../../core/event.js';
-import { eventWriter } from '../../core/event-json.js';
 import { generateDemo } from '../../demo/generate.js';
 import { IngestStats, normalizeBatches } from '../../ingest/pipeline.js';
 import { tempDir } from '../helpers.js';
@@ -23,75 +21,16 @@ async function reference(paths: string[]) {
 
 async function parallel(paths: string[], threads: number, chunkBytes: number, splitBytes: number) {
   const stats = new IngestStats();
-  let text = '';
+  const out: Uint8Array[] = [];
   const plan = await inputFiles(paths);
-  for await (const t of normalizeParallel(plan, { format: undefined, ocsf: false }, stats, {
+  for await (const bytes of normalizeParallel(plan, { format: undefined, ocsf: false }, stats, {
     threads,
     chunkBytes,
     splitBytes,
   }))
-    text += t;
-  return { text, stats: stats.toJSON() };
+    out.push(bytes);
+  return { text: Buffer.concat(out).toString('utf8'), stats: stats.toJSON() };
 }
-
-async function eventsOf(paths: string[]): Promise<SecretAccessEvent[]> {
-  const out: SecretAccessEvent[] = [];
-  for await (const items of normalizeBatches(paths, new IngestStats()))
-    for (const item of items) if (item.kind === 'event') out.push(item.event);
-  return out;
-}
-
-describe('eventWriter', () => {
-  it('writes what JSON.stringify writes, for every fixture event and the demo data', async () => {
-    const demo = tempDir();
-    generateDemo(demo);
-    const events = await eventsOf([FIXTURES, demo]);
-    expect(events.length).toBeGreaterThan(1000);
-    const write = eventWriter();
-    for (const e of events) expect(write(e)).toBe(JSON.stringify(e));
-    // Again, now that the shared principals and resources have been written once.
-    for (const e of events) expect(write(e)).toBe(JSON.stringify(e));
-  });
-
-  it('escapes what JSON must escape and leaves out what JSON.stringify leaves out', () => {
-    const principal = {
-      id: 'arn:aws:iam::1:user/"quoted"\\back',
-      type: 'user' as const,
-      name: 'tab\there\nnewline\u0001',
-      account: null,
-      via: undefined,
-      session: 'emoji 🔑 and lone \ud800 surrogate',
-    };
-    const event = {
-      id: 'aws:1',
-      time: '2026-01-01T00:00:00.000Z',
-      provider: 'aws' as const,
-      service: 'secretsmanager',
-      operation: 'GetSecretValue',
-      action: 'read' as const,
-      outcome: 'denied' as const,
-      errorCode: 'AccessDenied',
-      principal,
-      resource: null,
-      source: { ip: null, userAgent: 'ua "x" \u2028', viaService: null, vpcEndpointId: undefined },
-      region: 'us-east-1',
-      account: '1',
-      providerEventId: null,
-      relatedResource: undefined,
-      details: { withDecryption: true, count: 3, policy: '{"Version":"2012-10-17"}' },
-    } satisfies SecretAccessEvent;
-    const write = eventWriter();
-    expect(write(event)).toBe(JSON.stringify(event));
-    expect(
-      write({ ...event, resource: { id: 'r', type: 'secret', name: 'n', account: '1', region: null } }),
-    ).toBe(
-      JSON.stringify({
-        ...event,
-        resource: { id: 'r', type: 'secret', name: 'n', account: '1', region: null },
-      }),
-    );
-  });
-});
 
 describe('normalizeParallel', () => {
   it('writes the same output, in order, and counts the same as one thread, damage included', async () => {
