@@ -1,5 +1,4 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { UsageError } from '../core/errors.js';
 import { CONTAINERS } from '../ingest/containers.js';
 import { toOcsf } from '../ingest/ocsf.js';
 import {
@@ -12,6 +11,7 @@ import {
 } from '../ingest/pipeline.js';
 import { SOURCES } from '../ingest/sources.js';
 import type { FromNormalizeWorker, NormalizeJob, Unit } from './normalize-parallel.js';
+import { workerFailure } from './parallel.js';
 
 /**
  * A `vigil normalize` worker: takes units of input (a whole file, or whole lines of a JSON Lines file)
@@ -83,11 +83,6 @@ port.on('message', async (unit: Unit) => {
     const message: FromNormalizeWorker = { type: 'out', seq: unit.seq, bytes, stats: stats.toJSON() };
     port.postMessage(message, [bytes.buffer as ArrayBuffer]);
   } catch (err) {
-    port.postMessage({
-      type: 'error',
-      usage: err instanceof UsageError,
-      message: (err as Error).message,
-      name: (err as Error).name,
-    } satisfies FromNormalizeWorker);
+    port.postMessage(workerFailure(err) satisfies FromNormalizeWorker);
   }
 });

@@ -2,9 +2,9 @@ import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
-import { UsageError, VigilError } from '../core/errors.js';
+import { VigilError } from '../core/errors.js';
 import type { IngestStats } from '../ingest/pipeline.js';
-import type { InputPlan } from './parallel.js';
+import { addCounts, type Counts, failureError, type InputPlan, type WorkerFailure } from './parallel.js';
 
 /**
  * `vigil normalize` on several cores, its output in input order. This thread reads: each small file
@@ -40,11 +40,9 @@ interface Found {
   readonly stats: Counts;
 }
 
-type Counts = ReturnType<IngestStats['toJSON']>;
-
 export type FromNormalizeWorker =
   | { type: 'out'; seq: number; bytes: Uint8Array; stats: Counts }
-  | { type: 'error'; usage: boolean; message: string; name: string };
+  | WorkerFailure;
 
 /** Bytes of JSON Lines per unit. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -91,9 +89,7 @@ export async function* normalizeParallel(
         load[i]!--;
         done.set(m.seq, m);
       } else {
-        failure ??= m.usage
-          ? new UsageError(m.message)
-          : new VigilError(`normalize worker failed: ${m.name}: ${m.message}`);
+        failure ??= failureError(m);
       }
       wake();
     });
@@ -119,7 +115,7 @@ export async function* normalizeParallel(
   function* ready(): Generator<Uint8Array> {
     for (let unit = done.get(next); unit !== undefined; unit = done.get(next)) {
       done.delete(next++);
-      addStats(stats, unit.stats);
+      addCounts(stats, unit.stats);
       if (unit.bytes.length) yield unit.bytes;
     }
   }
@@ -152,16 +148,6 @@ export async function* normalizeParallel(
 }
 
 const NOTHING = new Uint8Array(0);
-
-function addStats(stats: IngestStats, s: Counts): void {
-  stats.files += s.files;
-  stats.records += s.records;
-  stats.events += s.events;
-  for (const [k, v] of Object.entries(s.skippedByReason))
-    stats.skipped.set(k, (stats.skipped.get(k) ?? 0) + v);
-  for (const [k, v] of Object.entries(s.quarantinedByReason))
-    stats.quarantined.set(k, (stats.quarantined.get(k) ?? 0) + v);
-}
 
 /** The units of work, file by file in the plan's order. */
 async function* units(

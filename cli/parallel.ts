@@ -30,11 +30,49 @@ const WORKER_BATCH = 20_000;
 /** Files of this size or more are read by every worker, each parsing its share of the lines. */
 const SHARE_BYTES = 8 * 1024 * 1024;
 
+/** What a worker counted, as it crosses threads. */
+export type Counts = ReturnType<IngestStats['toJSON']>;
+
+/** Adds what a worker counted to `stats`. */
+export function addCounts(stats: IngestStats, s: Counts): void {
+  stats.files += s.files;
+  stats.records += s.records;
+  stats.events += s.events;
+  for (const [k, v] of Object.entries(s.skippedByReason))
+    stats.skipped.set(k, (stats.skipped.get(k) ?? 0) + v);
+  for (const [k, v] of Object.entries(s.quarantinedByReason))
+    stats.quarantined.set(k, (stats.quarantined.get(k) ?? 0) + v);
+}
+
+/** How a worker reports a failure: whether it was the user's (exit 2), and what. */
+export interface WorkerFailure {
+  type: 'error';
+  usage: boolean;
+  message: string;
+  name: string;
+}
+
+export function workerFailure(err: unknown): WorkerFailure {
+  return {
+    type: 'error',
+    usage: err instanceof UsageError,
+    message: (err as Error).message,
+    name: (err as Error).name,
+  };
+}
+
+/** The error a worker's failure is on this thread. */
+export function failureError(m: WorkerFailure): Error {
+  return m.usage
+    ? new UsageError(m.message)
+    : new VigilError(`normalize worker failed: ${m.name}: ${m.message}`);
+}
+
 export type FromWorker =
   | ({ type: 'stored' } & Stored)
   | { type: 'file'; name: string; index: number }
-  | { type: 'done'; stats: ReturnType<IngestStats['toJSON']> }
-  | { type: 'error'; usage: boolean; message: string; name: string };
+  | { type: 'done'; stats: Counts }
+  | WorkerFailure;
 
 /** Normalized events encoded as rows, with the quarantine entries read beside them: one transaction's worth. */
 export interface Batch {
@@ -230,17 +268,9 @@ export async function* normalizeInWorker(
       } else if (m.type === 'done') {
         done++;
         input.frontier?.finish(index);
-        stats.files += m.stats.files;
-        stats.records += m.stats.records;
-        stats.events += m.stats.events;
-        for (const [k, v] of Object.entries(m.stats.skippedByReason))
-          stats.skipped.set(k, (stats.skipped.get(k) ?? 0) + v);
-        for (const [k, v] of Object.entries(m.stats.quarantinedByReason))
-          stats.quarantined.set(k, (stats.quarantined.get(k) ?? 0) + v);
+        addCounts(stats, m.stats);
       } else {
-        throw m.usage
-          ? new UsageError(m.message)
-          : new VigilError(`normalize worker failed: ${m.name}: ${m.message}`);
+        throw failureError(m);
       }
     }
   } finally {
