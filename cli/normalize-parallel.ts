@@ -5,6 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { VigilError } from '../core/errors.js';
 import type { IngestStats } from '../ingest/pipeline.js';
 import { addCounts, type Counts, failureError, type InputPlan, type WorkerFailure } from './parallel.js';
+import { workerUrl } from './worker-url.js';
 
 /**
  * `vigil normalize` on several cores, its output in input order. This thread reads: each small file
@@ -82,8 +83,9 @@ export async function* normalizeParallel(
     notify = undefined;
     f?.();
   };
+  const url = await workerUrl('normalize-parallel-worker.ts', 'normalize-parallel-entry.mjs');
   const workers = Array.from({ length: n }, (_, i) => {
-    const w = new Worker(new URL('./normalize-parallel-entry.mjs', import.meta.url), { workerData: job });
+    const w = new Worker(url, { workerData: job });
     w.on('message', (m: FromNormalizeWorker) => {
       if (m.type === 'out') {
         load[i]!--;

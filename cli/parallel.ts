@@ -5,6 +5,7 @@ import { UsageError, VigilError } from '../core/errors.js';
 import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
 import { listInputs, type Shard } from '../ingest/reader.js';
 import type { RowBatch } from '../store/rows.js';
+import { workerUrl } from './worker-url.js';
 
 export interface WorkerInput {
   /** Files (not directories) this worker reads whole. */
@@ -156,7 +157,8 @@ export interface InputPlan {
 }
 
 /**
- * Below this much input (see inputWeight), starting workers (about a second) costs more than it saves.
+ * Below this much input (see inputWeight), starting workers (about 0.2 s, see worker-url.ts) and
+ * handing work between threads cost more than they save.
  */
 export const PARALLEL_BYTES = 16 * 1024 * 1024;
 /** Gzipped files count ten times their size: CloudTrail's compress about 10 to 20 times. */
@@ -227,8 +229,9 @@ export async function* normalizeInWorker(
   let notify: (() => void) | undefined;
   let running = n;
   let filesSeen = 0;
+  const url = await workerUrl('normalize-worker.ts', 'worker-entry.mjs');
   const workers = Array.from({ length: n }, (_, i) => {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+    const worker = new Worker(url, {
       workerData: {
         batchEvents: input.batchEvents ?? WORKER_BATCH,
         store: input.store,
