@@ -50,6 +50,8 @@ const CHUNK_BYTES = 1024 * 1024;
 /** Files of this size or more (gzipped: a tenth of it) are cut into runs of lines when they are JSON Lines; smaller ones are grouped into units of about CHUNK_BYTES. */
 const SPLIT_BYTES = 8 * 1024 * 1024;
 const GZIP_WEIGHT = 10;
+/** A file whose first line is longer than this is not JSON Lines worth cutting: one worker reads it whole. */
+const SNIFF_BYTES = 16 * 1024 * 1024;
 /** Units each worker may have out (in hand, or done and waiting for their turn to be written). */
 const WINDOW = 4;
 
@@ -231,8 +233,8 @@ async function* lineRuns(
       heldBytes += chunk.length;
       if (!known) {
         const verdict = jsonLines(held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes));
-        if (verdict === undefined) continue;
-        if (!verdict) {
+        if (verdict === undefined && heldBytes < SNIFF_BYTES) continue;
+        if (verdict !== true) {
           yield { kind: 'files', names: [name] };
           return;
         }

@@ -61,6 +61,7 @@ describe('normalizeParallel', () => {
     // A large file that is one pretty-printed document, one that is not JSON at all, and a CSV export.
     const records = lines.slice(0, 300).map((l) => JSON.parse(l) as unknown);
     writeFileSync(join(dir, 'doc.json'), JSON.stringify({ Records: records }, null, 2));
+    writeFileSync(join(dir, 'one-line.json'), JSON.stringify({ Records: records })); // no newline at all
     writeFileSync(join(dir, 'notes.txt'), `${'just some text\n'.repeat(500)}{"eventVersion":"1.08"}\n`);
     const csv = readdirSync(join(FIXTURES, 'keyvault-loganalytics')).find((f) => f.endsWith('.csv'));
     expect(csv).toBeDefined();
