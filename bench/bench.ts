@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --records N] [--kv N] [--keep]`: generates CloudTrail records (as S3 `.json.gz` files
+ * `npm run bench [-- --records N] [--kv N] [--keep] [--data DIR]`: generates CloudTrail records (as S3 `.json.gz` files
  * of 100 records and as one NDJSON file) and Key Vault AuditEvent records (PT1H.json JSON Lines) in a temp
  * directory, then measures, each phase in its own child process so that peak RSS is its own:
  * - raw: gunzip + JSON.parse of the same bytes (the ceiling for any reader);
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     input: { type: 'string' },
     kind: { type: 'string' },
     'no-ingest': { type: 'boolean' },
+    data: { type: 'string' },
   },
 });
 
@@ -315,8 +316,28 @@ async function writeLines(path: string, n: number, make: (i: number) => string):
   await once(out, 'finish');
 }
 
+/** The data's paths in `dir`. */
+function dataIn(dir: string) {
+  return {
+    s3: join(dir, 's3'),
+    ndjson: join(dir, 'cloudtrail.ndjson'),
+    tenth: join(dir, 'cloudtrail-tenth.ndjson'),
+    kvFile: join(dir, 'PT1H.json'),
+  };
+}
+
+/** Data of these sizes is already in `dir` (written by an earlier run with --keep). */
+function generated(dir: string, records: number, kv: number): boolean {
+  try {
+    const made = JSON.parse(readFileSync(join(dir, 'sizes.json'), 'utf8')) as { records: number; kv: number };
+    return made.records === records && made.kv === kv;
+  } catch {
+    return false;
+  }
+}
+
 async function generate(dir: string, records: number, kv: number) {
-  const s3 = join(dir, 's3');
+  const { s3, ndjson, tenth, kvFile } = dataIn(dir);
   mkdirSync(s3);
   let r = rng(1);
   for (let f = 0; f * PER_FILE < records; f++) {
@@ -327,14 +348,12 @@ async function generate(dir: string, records: number, kv: number) {
     writeFileSync(join(s3, name), gzipSync(JSON.stringify({ Records: list })));
   }
   r = rng(1);
-  const ndjson = join(dir, 'cloudtrail.ndjson');
   await writeLines(ndjson, records, (i) => JSON.stringify(cloudTrailRecord(i, r)));
-  const tenth = join(dir, 'cloudtrail-tenth.ndjson');
   r = rng(1);
   await writeLines(tenth, Math.ceil(records / 10), (i) => JSON.stringify(cloudTrailRecord(i, r)));
   r = rng(2);
-  const kvFile = join(dir, 'PT1H.json');
   await writeLines(kvFile, kv, (i) => JSON.stringify(keyVaultRecord(i, r)));
+  writeFileSync(join(dir, 'sizes.json'), JSON.stringify({ records, kv }));
   return { s3, ndjson, tenth, kvFile };
 }
 
@@ -346,12 +365,24 @@ async function main(): Promise<void> {
   const records = Number(values.records ?? 1_000_000);
   const kv = Number(values.kv ?? Math.round(records / 5));
   if (!(records > 0 && kv > 0)) throw new Error('--records and --kv must be positive numbers');
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  // --data DIR: the data an earlier run left there, when it has these sizes; else made there (and kept).
+  const reuse = values.data !== undefined;
+  const dir = reuse ? resolve(values.data!) : mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   try {
-    process.stderr.write(
-      `generating ${fmt(records)} CloudTrail records and ${fmt(kv)} Key Vault records in ${dir} ...\n`,
-    );
-    const data = await generate(dir, records, kv);
+    let data = dataIn(dir);
+    if (reuse && generated(dir, records, kv)) {
+      process.stderr.write(`reading the data already in ${dir}\n`);
+    } else {
+      if (reuse) {
+        mkdirSync(dir, { recursive: true });
+        if (readdirSync(dir).length > 0)
+          throw new Error(`--data ${dir}: not empty, and not bench data of these sizes (--records, --kv)`);
+      }
+      process.stderr.write(
+        `generating ${fmt(records)} CloudTrail records and ${fmt(kv)} Key Vault records in ${dir} ...\n`,
+      );
+      data = await generate(dir, records, kv);
+    }
     const size = (p: string) =>
       statSync(p).isDirectory()
         ? readdirSync(p).reduce((a, f) => a + statSync(join(p, f)).size, 0)
@@ -458,7 +489,7 @@ async function main(): Promise<void> {
     if (splits.length)
       process.stdout.write(`\ningest time split:\n${splits.map((l) => `  ${l}\n`).join('')}`);
   } finally {
-    if (values.keep) process.stderr.write(`kept ${dir}\n`);
+    if (values.keep || reuse) process.stderr.write(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
