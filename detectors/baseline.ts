@@ -416,10 +416,14 @@ export function learn(
     if (via && !(s.vias ?? []).includes(via) && (s.vias?.length ?? 0) < 16) s.vias = [...(s.vias ?? []), via];
     seriesAdd(s.vol, t);
     const hourIdx = Math.floor(t / HOUR);
-    if (!s.hr || s.hr.h !== hourIdx) s.hr = { h: hourIdx, by: {} };
+    // A new hour's counts start as a dictionary (no prototype): principals join it in any order, and as
+    // an ordinary object each order was a new hidden class, which made every lookup slow.
+    if (!s.hr || s.hr.h !== hourIdx) s.hr = { h: hourIdx, by: Object.create(null) };
     const by = s.hr.by;
-    if (by[e.principal.id] !== undefined || countKeys(by, 16) < 16)
-      by[e.principal.id] = (by[e.principal.id] ?? 0) + 1;
+    const id = e.principal.id;
+    const n = by[id];
+    if (n !== undefined) by[id] = n + 1;
+    else if (countKeys(by, 16) < 16) by[id] = 1;
     state.set(NS.secret, r.id, s);
   }
   if (CHANGES.has(e.action) && e.outcome === 'success' && e.resource) {
