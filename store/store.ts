@@ -502,8 +502,15 @@ export class CachedState implements StateStore {
   private readonly getStmt;
   private readonly putStmt;
   private readonly delStmt;
+  /**
+   * Whether the table may hold entries the cache has not read. Not while it was empty when opened and
+   * every change since went through this cache: a key the cache does not know is then absent, and
+   * reading it costs no query (a new store's first run looks up every new entity once).
+   */
+  private stored: boolean;
 
   constructor(db: DB) {
+    this.stored = db.prepare('SELECT 1 FROM state LIMIT 1').pluck().get() !== undefined;
     this.getStmt = db.prepare('SELECT value FROM state WHERE ns = ? AND key = ?').pluck();
     this.putStmt = db.prepare(
       'INSERT INTO state (ns, key, value) VALUES (?, ?, ?) ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value',
@@ -524,7 +531,7 @@ export class CachedState implements StateStore {
     const m = this.space(ns);
     const slot = m.get(key);
     if (slot !== undefined) return slot.value as T | undefined;
-    const raw = this.getStmt.get(ns, key) as string | undefined;
+    const raw = this.stored ? (this.getStmt.get(ns, key) as string | undefined) : undefined;
     const value = raw === undefined ? undefined : (JSON.parse(raw) as T);
     m.set(key, { ns, key, value, dirty: false });
     return value;
@@ -557,6 +564,8 @@ export class CachedState implements StateStore {
 
   /** Forgets unflushed changes (after a rolled-back transaction). */
   discard(): void {
+    // A dropped slot may hide an entry flushed before: read such keys from the table again.
+    if (this.dirty.length > 0) this.stored = true;
     for (const slot of this.dirty) {
       slot.dirty = false;
       this.cache.get(slot.ns)?.delete(slot.key);

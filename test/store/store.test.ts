@@ -144,6 +144,21 @@ describe('Store', () => {
     again.close();
   });
 
+  it('reads a flushed entry back after discarding a later change, in a store that began empty', () => {
+    const s = Store.open(join(tempDir(), 'v.db'));
+    expect(s.state.get('ns', 'k')).toBeUndefined();
+    s.transaction(() => {
+      s.state.set('ns', 'k', { n: 1 });
+      s.state.flush();
+    });
+    s.state.set('ns', 'k', { n: 2 });
+    s.state.set('ns', 'new', 3);
+    s.state.discard();
+    expect(s.state.get('ns', 'k')).toEqual({ n: 1 });
+    expect(s.state.get('ns', 'new')).toBeUndefined();
+    s.close();
+  });
+
   it('gives back exactly the event it stored, optional fields absent, null or set', () => {
     const s = Store.open(join(tempDir(), 'v.db'));
     const variants: SecretAccessEvent[] = [
