@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -322,7 +323,10 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
         from = chunk.indexOf(10) + 1;
         onLine(Buffer.concat([...carry, chunk.subarray(0, from - 1)]).toString('utf8'));
       }
-      const text = chunk.toString('utf8', from, last + 1);
+      // ASCII (nearly every log) is checked and copied for a third of what UTF-8 decoding costs; same text.
+      const text = isAscii(chunk.subarray(from, last + 1))
+        ? chunk.toString('latin1', from, last + 1)
+        : chunk.toString('utf8', from, last + 1);
       carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
       carryBytes = chunk.length - last - 1;
       let start = 0;

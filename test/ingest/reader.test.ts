@@ -125,6 +125,24 @@ describe('reader', () => {
     for (const size of [1, 2, 3, 5, 7, 64]) expect(await read(size)).toEqual(whole);
   });
 
+  it('decodes ASCII runs and UTF-8 runs alike, whichever chunks they fall in', async () => {
+    const path = join(dir, 'mixed.ndjson');
+    const values = Array.from({ length: 60 }, (_, i) => ({
+      i,
+      name: i % 5 === 0 ? `caf\u00e9-\u00ff-\u{1F511}-${i}` : `plain-${'y'.repeat(i % 9)}`,
+    }));
+    writeFileSync(path, values.map((v) => JSON.stringify(v)).join('\n'));
+    for (const highWaterMark of [1 << 20, 100, 37]) {
+      const items = [];
+      for await (const item of readItems({
+        name: path,
+        open: () => createReadStream(path, { highWaterMark }),
+      }))
+        items.push(item);
+      expect(items).toEqual(values.map((value, i) => ({ value, position: `line ${i + 1}` })));
+    }
+  });
+
   it('skips CloudTrail digest folders when reading a directory', async () => {
     const root = join(dir, 'AWSLogs');
     const digest = join(root, 'CloudTrail-Digest');
