@@ -234,6 +234,8 @@ interface RecentIndex {
   times: number[];
   length: number;
   last: RecentEntry | undefined;
+  /** Whether the times never decrease along the list. */
+  sorted: boolean;
 }
 const recentIndexes = new WeakMap<RecentEntry[], RecentIndex>();
 
@@ -243,12 +245,14 @@ function recentIndex(recent: RecentEntry[]): RecentIndex {
   if (ix === undefined || ix.length !== recent.length || ix.last !== last) {
     let by: Map<string, RecentEntry> | null = new Map();
     const times: number[] = [];
+    let sorted = true;
     for (const entry of recent) {
+      if (times.length > 0 && times[times.length - 1]! > entry[1]) sorted = false;
       times.push(entry[1]);
       if (by?.has(entry[0])) by = null;
       else by?.set(entry[0], entry);
     }
-    ix = { by, times, length: recent.length, last };
+    ix = { by, times, length: recent.length, last, sorted };
     recentIndexes.set(recent, ix);
   }
   return ix;
@@ -364,7 +368,24 @@ export function learn(
     const ix = recentIndex(recent);
     const { by: index, times } = ix;
     let kept = 0; // in place: keep other secrets read within the window, then this one
-    if (index) {
+    if (index && ix.sorted) {
+      // In time order (as learn appends), the expired entries are the first ones: drop them and this
+      // secret's old entry with two moves of the arrays instead of copying every entry kept.
+      let expired = 0;
+      while (expired < recent.length && t - times[expired]! >= BREADTH_WINDOW)
+        index.delete(recent[expired++]![0]);
+      const old = index.get(r.id);
+      const at = old === undefined ? -1 : recent.indexOf(old, expired);
+      if (at >= 0) {
+        recent.splice(at, 1);
+        times.splice(at, 1);
+      }
+      if (expired > 0) {
+        recent.splice(0, expired);
+        times.splice(0, expired);
+      }
+      kept = recent.length;
+    } else if (index) {
       const old = index.get(r.id);
       for (let i = 0; i < recent.length; i++) {
         const entry = recent[i]!;
@@ -383,6 +404,7 @@ export function learn(
         }
     }
     const entry: RecentEntry = [r.id, t];
+    ix.sorted &&= kept === 0 || times[kept - 1]! <= t;
     recent[kept] = entry;
     times[kept++] = t;
     recent.length = kept;
@@ -423,7 +445,13 @@ export function learn(
     const id = e.principal.id;
     const n = by[id];
     if (n !== undefined) by[id] = n + 1;
-    else if (countKeys(by, 16) < 16) by[id] = 1;
+    else {
+      const count = hourReaders.get(by) ?? countKeys(by, 16);
+      if (count < 16) {
+        by[id] = 1;
+        hourReaders.set(by, count + 1);
+      }
+    }
     state.set(NS.secret, r.id, s);
   }
   if (CHANGES.has(e.action) && e.outcome === 'success' && e.resource) {
@@ -433,6 +461,9 @@ export function learn(
   }
   state.set(NS.principal, e.principal.id, p);
 }
+
+/** Principals counted in an hour's `by` (for-in over a dictionary object sorts its keys each time). */
+const hourReaders = new WeakMap<object, number>();
 
 /** Keys of an object, counting no further than `cap` (no array of keys made). */
 function countKeys(o: object, cap: number): number {
