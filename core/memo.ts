@@ -2,31 +2,34 @@
 
 export type Arg = string | null | undefined;
 
+interface Entry<V> {
+  readonly b: Arg;
+  readonly c: Arg;
+  readonly d: Arg;
+  readonly v: V;
+  readonly next: Entry<V> | undefined;
+}
+
 /**
  * A small memo for pure identity rules: the same few principals and secrets recur on every line of a
  * log. Bounded; cleared when full. Callers share the value: events are not changed after normalizing.
- * Keyed by nested maps, one per argument: no key text is built per call.
+ * One map lookup by the first argument, then the other arguments compared along a short list: the
+ * first argument nearly decides the value. No key text is built per call; a map per argument cost
+ * four hash lookups of freshly parsed strings.
  */
 export function memo<V>(max: number, compute: (a: string, b: Arg, c: Arg, d: Arg) => V) {
-  let root = new Map<string, Map<Arg, Map<Arg, Map<Arg, V>>>>();
+  let root = new Map<string, Entry<V>>();
   let size = 0;
   return (a: string, b?: Arg, c?: Arg, d?: Arg): V => {
-    let m1 = root.get(a);
-    if (m1 === undefined) root.set(a, (m1 = new Map()));
-    let m2 = m1.get(b);
-    if (m2 === undefined) m1.set(b, (m2 = new Map()));
-    let m3 = m2.get(c);
-    if (m3 === undefined) m2.set(c, (m3 = new Map()));
-    let v = m3.get(d);
-    if (v === undefined) {
-      v = compute(a, b, c, d);
-      if (size >= max) {
-        root = new Map();
-        size = 0;
-      } else {
-        m3.set(d, v);
-        size++;
-      }
+    const head = root.get(a);
+    for (let e = head; e !== undefined; e = e.next) if (e.b === b && e.c === c && e.d === d) return e.v;
+    const v = compute(a, b, c, d);
+    if (size >= max) {
+      root = new Map();
+      size = 0;
+    } else {
+      root.set(a, { b, c, d, v, next: head });
+      size++;
     }
     return v;
   };

@@ -15,6 +15,10 @@ describe('memo', () => {
     expect(f('id', 'us-east-1', undefined, '')).toEqual({ a: 'id', b: 'us-east-1', c: undefined, d: '' });
     expect(f('id', 'us-east-1', 'null', '')).toEqual({ a: 'id', b: 'us-east-1', c: 'null', d: '' });
     expect(calls).toBe(4);
+    // Every argument list sharing the first argument stays remembered.
+    for (const c of [null, '', undefined, 'null']) f('id', 'us-east-1', c, '');
+    expect(f('id', 'eu-west-1', null, '')).toEqual({ a: 'id', b: 'eu-west-1', c: null, d: '' });
+    expect(calls).toBe(5);
   });
 
   it('stays bounded: when full it starts over, and still answers right', () => {
