@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { StoreError } from '../core/errors.js';
 import { eventTime, type SecretAccessEvent } from '../core/event.js';
 import { compareEvents, type EventQueue } from '../detectors/queue.js';
@@ -7,6 +8,39 @@ import type { Store } from './store.js';
 interface QueuedRow extends EventRow {
   qtime: number;
   qseq: number;
+}
+
+/** The columns of the queue's reads, in order: `qtime`, `qseq`, then EVENT_COLUMNS. */
+const QUEUED_COLUMNS = ['qtime', 'qseq', 'body', 'time', 'outcome', 'ctx', 'principal', 'resource'];
+type RawRow = [number, number, string, number, number, number | null, number, number | null];
+
+/** Makes `stmt` return arrays, after checking they hold QUEUED_COLUMNS (EVENT_COLUMNS may change). */
+function columnsChecked(stmt: Database.Statement): Database.Statement {
+  const names = stmt.columns().map((c) => c.name);
+  if (names.join() !== QUEUED_COLUMNS.join())
+    throw new StoreError(
+      `pending: the queue reads columns ${names.join(', ')}, not ${QUEUED_COLUMNS.join(', ')}`,
+    );
+  return stmt.raw(true);
+}
+
+function queuedRow(r: RawRow): QueuedRow {
+  return {
+    qtime: r[0],
+    qseq: r[1],
+    body: r[2],
+    time: r[3],
+    outcome: r[4],
+    ctx: r[5],
+    principal: r[6],
+    resource: r[7],
+  };
+}
+
+function queuedRows(rows: unknown[]): QueuedRow[] {
+  const out: QueuedRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = queuedRow(rows[i] as RawRow);
+  return out;
 }
 
 /**
@@ -26,9 +60,12 @@ export class PendingQueue implements EventQueue {
     const db = store.db;
     this.insert = db.prepare('INSERT OR IGNORE INTO pending (time, seq) VALUES (?, ?)');
     const rows = `SELECT q.time AS qtime, q.seq AS qseq, ${EVENT_COLUMNS} FROM pending q JOIN events e ON e.seq = q.seq`;
-    this.select = db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`);
-    this.ties = db.prepare(`${rows} WHERE q.time = ? AND q.seq > ? ORDER BY q.seq`);
-    this.window = db.prepare(`${rows} WHERE q.time > ? AND q.time < ? ORDER BY q.time, q.seq LIMIT ?`);
+    // Rows come as arrays (about half the cost of better-sqlite3's objects) and become QueuedRows here.
+    this.select = columnsChecked(db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`));
+    this.ties = columnsChecked(db.prepare(`${rows} WHERE q.time = ? AND q.seq > ? ORDER BY q.seq`));
+    this.window = columnsChecked(
+      db.prepare(`${rows} WHERE q.time > ? AND q.time < ? ORDER BY q.time, q.seq LIMIT ?`),
+    );
     this.remove = db.prepare('DELETE FROM pending WHERE time <= ?');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
   }
@@ -50,7 +87,7 @@ export class PendingQueue implements EventQueue {
 
   take(until: number, limit: number): SecretAccessEvent[] {
     const bound = Number.isFinite(until) ? until : Number.MAX_SAFE_INTEGER;
-    const rows = this.select.all(bound, Math.min(limit, Number.MAX_SAFE_INTEGER)) as QueuedRow[];
+    const rows = queuedRows(this.select.all(bound, Math.min(limit, Number.MAX_SAFE_INTEGER)));
     if (rows.length === 0) return [];
     const full = this.withTies(rows, limit);
     // What was taken is exactly the queue's prefix up to here: one range delete.
@@ -64,7 +101,7 @@ export class PendingQueue implements EventQueue {
    * may be thrown away: `removeThrough` removes them once it is kept.
    */
   peek(after: number, before: number, limit: number): { events: SecretAccessEvent[]; last: number } {
-    const rows = this.window.all(after, before, limit) as QueuedRow[];
+    const rows = queuedRows(this.window.all(after, before, limit));
     if (rows.length === 0) return { events: [], last: after };
     this.withTies(rows, limit);
     return { events: this.events(rows), last: rows[rows.length - 1]!.qtime };
@@ -78,7 +115,7 @@ export class PendingQueue implements EventQueue {
   private withTies(rows: QueuedRow[], limit: number): boolean {
     if (rows.length !== limit) return false;
     const last = rows[rows.length - 1]!;
-    for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(r as QueuedRow);
+    for (const r of this.ties.iterate(last.qtime, last.qseq)) rows.push(queuedRow(r as RawRow));
     return true;
   }
 
