@@ -4,7 +4,14 @@ import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { VigilError } from '../core/errors.js';
 import type { IngestStats } from '../ingest/pipeline.js';
-import { addCounts, type Counts, failureError, type InputPlan, type WorkerFailure } from './parallel.js';
+import {
+  addCounts,
+  type Counts,
+  failureError,
+  GZIP_WEIGHT,
+  type InputPlan,
+  type WorkerFailure,
+} from './parallel.js';
 import { workerUrl } from './worker-url.js';
 
 /**
@@ -49,7 +56,6 @@ export type FromNormalizeWorker =
 const CHUNK_BYTES = 1024 * 1024;
 /** Files of this size or more (gzipped: a tenth of it) are cut into runs of lines when they are JSON Lines; smaller ones are grouped into units of about CHUNK_BYTES. */
 const SPLIT_BYTES = 8 * 1024 * 1024;
-const GZIP_WEIGHT = 10;
 /** A file whose first line is longer than this is not JSON Lines worth cutting: one worker reads it whole. */
 const SNIFF_BYTES = 16 * 1024 * 1024;
 /** Units each worker may have out (in hand, or done and waiting for their turn to be written). */

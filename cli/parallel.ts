@@ -162,7 +162,7 @@ export interface InputPlan {
  */
 export const PARALLEL_BYTES = 16 * 1024 * 1024;
 /** Gzipped files count ten times their size: CloudTrail's compress about 10 to 20 times. */
-const GZIP_WEIGHT = 10;
+export const GZIP_WEIGHT = 10;
 
 /** How much reading a plan is, in bytes as read: gzipped files (by name) count GZIP_WEIGHT times. */
 export function inputWeight(plan: InputPlan): number {

@@ -16,7 +16,15 @@ import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
 import { encodeRows, type RowBatch } from '../store/rows.js';
 import type { Store } from '../store/store.js';
-import { type Batch, inputFiles, normalizeInWorker, ReadFrontier, type Stored } from './parallel.js';
+import {
+  type Batch,
+  inputFiles,
+  inputWeight,
+  normalizeInWorker,
+  PARALLEL_BYTES,
+  ReadFrontier,
+  type Stored,
+} from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
 const BATCH = 5000;
@@ -324,13 +332,6 @@ export async function* inlineBatches(
   yield { rows: encodeRows(events), quarantine };
 }
 
-/**
- * Below this much input, starting workers (about a second) costs more than it saves. Gzipped files
- * count ten times their size: CloudTrail's compress about 10 to 20 times.
- */
-const INLINE_BYTES = 16 * 1024 * 1024;
-const GZIP_WEIGHT = 10;
-
 /** What the read side yields: batches to store here, or what a worker stored itself. */
 type ReadItem = Batch | Stored;
 
@@ -353,8 +354,7 @@ async function readSide(
   });
   if (opts.threads === 1 || paths.includes('-') || opts.sources || opts.containers) return inline();
   const input = await inputFiles(paths);
-  const weight = input.files.reduce((n, f) => n + (f.name.endsWith('.gz') ? GZIP_WEIGHT : 1) * f.size, 0);
-  if (opts.threads === undefined && weight < INLINE_BYTES) return inline();
+  if (opts.threads === undefined && inputWeight(input) < PARALLEL_BYTES) return inline();
   const items = normalizeInWorker(
     {
       plan: input,
