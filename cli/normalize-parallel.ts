@@ -67,7 +67,6 @@ export interface ParallelOptions {
   readonly chunkBytes?: number;
   /** Files of this size or more are cut into lines (default 8 MiB). */
   readonly splitBytes?: number;
-  readonly onFile?: (name: string, index: number) => void;
 }
 
 /**
@@ -174,9 +173,7 @@ async function* units(
     groupBytes = 0;
     return { kind: 'files', names };
   };
-  let index = 0;
   for (const f of plan.files) {
-    opts.onFile?.(f.name, index++);
     const gz = f.size * GZIP_WEIGHT >= split && gzipped(f.name);
     const weight = gz ? f.size * GZIP_WEIGHT : f.size;
     if (weight < split) {
