@@ -9,6 +9,7 @@ import {
   quarantineItem,
   type ValueContext,
 } from '../ingest/pipeline.js';
+import { decodeText } from '../ingest/reader.js';
 import { SOURCES } from '../ingest/sources.js';
 import type { FromNormalizeWorker, NormalizeJob, Unit } from './normalize-parallel.js';
 import { workerFailure } from './parallel.js';
@@ -41,7 +42,7 @@ async function wholeFiles(names: readonly string[], stats: IngestStats, out: str
 function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: string[]): void {
   const ctx: ValueContext = { origin: unit.name, stats, sources: SOURCES, forced, containers: CONTAINERS };
   const items: IngestItem[] = [];
-  const text = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength).toString('utf8');
+  const text = decodeText(Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength));
   let lineNo = unit.firstLine - 1;
   let leading = unit.firstLine === 1;
   let start = 0;
