@@ -48,7 +48,8 @@ describe('normalizeParallel', () => {
     // A large export: BOM and blank lines first, CRLF line ends, damage here and there, no newline at the end.
     const damaged = [...lines];
     // Text that is not ASCII, in some runs of lines and not others.
-    for (const i of [50, 51, 1200]) damaged[i] = damaged[i]!.replace('"userAgent":"', '"userAgent":"grüße 🔑 ');
+    for (const i of [50, 51, 1200])
+      damaged[i] = damaged[i]!.replace('"userAgent":"', '"userAgent":"grüße 🔑 ');
     expect(damaged[1200]).toContain('🔑');
     damaged.splice(700, 0, '{"eventTime": "2026-11-03T10:00:00Z", "eventSource": "secretsmanager.amaz');
     damaged.splice(1300, 0, '', 'not json', '   ');
