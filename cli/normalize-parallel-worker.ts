@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CONTAINERS } from '../ingest/containers.js';
 import { toOcsf } from '../ingest/ocsf.js';
 import {
+  forcedSource,
   type IngestItem,
   IngestStats,
   normalizeBatches,
@@ -9,7 +10,7 @@ import {
   quarantineItem,
   type ValueContext,
 } from '../ingest/pipeline.js';
-import { decodeText } from '../ingest/reader.js';
+import { decodeText, readJsonLine, type ValueSink } from '../ingest/reader.js';
 import { SOURCES } from '../ingest/sources.js';
 import type { FromNormalizeWorker, NormalizeJob, Unit } from './normalize-parallel.js';
 import { workerFailure } from './parallel.js';
@@ -21,7 +22,7 @@ import { workerFailure } from './parallel.js';
 const port = parentPort!;
 const job = workerData as NormalizeJob;
 const encoder = new TextEncoder();
-const forced = job.format ? SOURCES.find((s) => s.id === job.format) : undefined;
+const forced = forcedSource(job.format);
 
 function outputOf(items: readonly IngestItem[], into: string[]): void {
   for (const item of items) {
@@ -36,12 +37,16 @@ async function wholeFiles(names: readonly string[], stats: IngestStats, out: str
 
 /**
  * Lines of a JSON Lines file, read as the reader reads them once it knows the input is JSON Lines
- * (ingest/reader.ts): a CR before the newline is dropped, blank lines are skipped, a line that is not
- * JSON is quarantined where it is. The file's first non-blank line is read trimmed (a BOM too).
+ * (readJsonLine, after a CR before the newline is dropped). The file's first non-blank line is read
+ * trimmed (a BOM too), as the reader reads the line that decides the format.
  */
 function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: string[]): void {
   const ctx: ValueContext = { origin: unit.name, stats, sources: SOURCES, forced, containers: CONTAINERS };
   const items: IngestItem[] = [];
+  const sink: ValueSink = {
+    value: (value, line) => normalizeValue(value, `line ${line}`, ctx, items),
+    error: (error, position) => items.push(quarantineItem(ctx, position, error)),
+  };
   const text = decodeText(Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength));
   let lineNo = unit.firstLine - 1;
   let leading = unit.firstLine === 1;
@@ -57,15 +62,8 @@ function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: 
       line = line.trim();
       if (line === '') continue;
       leading = false;
-    } else if (line.charCodeAt(0) !== 123 && line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      items.push(quarantineItem(ctx, `line ${lineNo}`, 'line is not valid JSON'));
-      continue;
     }
-    normalizeValue(value, `line ${lineNo}`, ctx, items);
+    readJsonLine(line, lineNo, sink);
     if (items.length >= 256) {
       outputOf(items, out);
       items.length = 0;

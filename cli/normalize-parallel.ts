@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { VigilError } from '../core/errors.js';
 import type { IngestStats } from '../ingest/pipeline.js';
+import { damageReason, isGzip } from '../ingest/reader.js';
 import {
   addCounts,
   type Counts,
@@ -19,7 +20,7 @@ import { workerUrl } from './worker-url.js';
  * becomes a unit of work as it is, and a large JSON Lines file (the shape of a big export) is cut into
  * runs of whole lines, about a megabyte each, handed over without a copy. Workers parse, normalize and
  * write each unit's events as NDJSON bytes, which come back here (bytes cross threads without a copy,
- * price of a copy, where events would be cloned field by field) and is written in the units' order.
+ * where events would be cloned field by field) and are written in the units' order.
  * At most WINDOW units per worker are out at a time, so a slow reader of stdout holds the workers back
  * instead of filling memory.
  */
@@ -193,7 +194,7 @@ function gzipped(path: string): boolean {
   const head = Buffer.alloc(2);
   const fd = openSync(path, 'r');
   try {
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    return isGzip(head.subarray(0, readSync(fd, head, 0, 2, 0)));
   } finally {
     closeSync(fd);
   }
@@ -255,7 +256,7 @@ async function* lineRuns(
     }
     const unit = take(false);
     if (unit) yield unit;
-    yield found({ quarantined: 1, quarantinedByReason: { [damage(err)]: 1 } });
+    yield found({ quarantined: 1, quarantinedByReason: { [damageReason(err)]: 1 } });
     return;
   } finally {
     file.destroy();
@@ -279,16 +280,6 @@ function found(counts: Partial<Counts>): Found {
     quarantinedByReason: {},
   };
   return { kind: 'found', stats: { ...none, ...counts } };
-}
-
-/** The reader's name for damage to an input (see readInto). */
-function damage(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(String(err))
-    ? 'truncated gzip'
-    : code === 'Z_DATA_ERROR'
-      ? 'corrupt gzip'
-      : `read failed (${code ?? 'error'})`;
 }
 
 /**

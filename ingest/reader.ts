@@ -95,7 +95,8 @@ async function* walk(dir: string): AsyncGenerator<InputFile> {
   }
 }
 
-const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+/** Whether bytes start with gzip's magic number. */
+export const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 /**
  * The input's bytes in chunks. A small file is read and gunzipped whole; if its gzip is damaged, it is
@@ -145,6 +146,33 @@ async function* byteChunks(stream: Readable): AsyncGenerator<Buffer> {
   })();
   const source = Readable.from(rest, { objectMode: false }).pipe(createGunzip({ chunkSize: CHUNK }));
   for await (const chunk of source) yield chunk as Buffer;
+}
+
+/**
+ * One line of a JSON Lines input (its CR already dropped) to `sink`: blank lines are skipped, a line that
+ * is not JSON is damage at its line.
+ */
+export function readJsonLine(line: string, lineNo: number, sink: ValueSink): void {
+  // A JSON Lines record starts with `{`: only other lines can be blank.
+  if (line.charCodeAt(0) !== 123 && line.trim() === '') return;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    sink.error('line is not valid JSON', `line ${lineNo}`);
+    return;
+  }
+  sink.value(value, lineNo);
+}
+
+/** The quarantine reason for an input that could not be read to its end (a damaged gzip, an I/O error). */
+export function damageReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(String(err))
+    ? 'truncated gzip'
+    : code === 'Z_DATA_ERROR'
+      ? 'corrupt gzip'
+      : `read failed (${code ?? 'error'})`;
 }
 
 /**
@@ -243,17 +271,7 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
     lineNo++;
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (mode === 'lines') {
-      if (!owns(lineNo)) return;
-      // A JSON Lines record starts with `{`: only other lines can be blank.
-      if (line.charCodeAt(0) !== 123 && line.trim() === '') return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        sink.error('line is not valid JSON', `line ${lineNo}`);
-        return;
-      }
-      sink.value(value, lineNo);
+      if (owns(lineNo)) readJsonLine(line, lineNo, sink);
       return;
     }
     if (mode === 'text') {
@@ -347,13 +365,7 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
       if (done) return;
     }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    failure =
-      code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(String(err))
-        ? 'truncated gzip'
-        : code === 'Z_DATA_ERROR'
-          ? 'corrupt gzip'
-          : `read failed (${code ?? 'error'})`;
+    failure = damageReason(err);
   }
 
   if (failure) {
