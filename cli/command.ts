@@ -64,6 +64,16 @@ export function str(args: ParsedArgs, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** `--threads N`: a whole number from 1 to 64, or undefined when not given. */
+export function threadsOption(args: ParsedArgs): number | undefined {
+  const flag = str(args, 'threads');
+  if (flag === undefined) return undefined;
+  const n = Number(flag);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 64))
+    throw new UsageError(`--threads must be a whole number from 1 to 64, not ${flag}`);
+  return n;
+}
+
 export function bool(args: ParsedArgs, key: string): boolean {
   return args.values[key] === true;
 }

@@ -108,7 +108,11 @@ export async function* normalizeBatches(
   }
 }
 
-function forcedSource(format: string | undefined, sources: readonly Source[]): Source | undefined {
+/** The source `--format` names (undefined without one); a name no source has is the user's error. */
+export function forcedSource(
+  format: string | undefined,
+  sources: readonly Source[] = SOURCES,
+): Source | undefined {
   const forced = format ? sources.find((s) => s.id === format) : undefined;
   if (format && !forced) {
     throw new UsageError(

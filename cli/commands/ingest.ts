@@ -1,7 +1,7 @@
 import { consoleSink } from '../../alerts/console.js';
 import { ndjsonSink } from '../../alerts/ndjson.js';
 import { UsageError } from '../../core/errors.js';
-import { bool, type Command, str } from '../command.js';
+import { bool, type Command, str, threadsOption } from '../command.js';
 import {
   alerting,
   CONFIG_HELP,
@@ -54,10 +54,7 @@ export const ingestCommand: Command = {
   async run(args, io) {
     if (args.positionals.length === 0)
       throw new UsageError('ingest: give at least one PATH (a file, a directory, or - for stdin)');
-    const threadsFlag = str(args, 'threads');
-    const threads = threadsFlag === undefined ? undefined : Number(threadsFlag);
-    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64))
-      throw new UsageError(`ingest: --threads must be a whole number from 1 to 64, not ${threadsFlag}`);
+    const threads = threadsOption(args);
     const { config } = loadRootConfig(args, io);
     const db = dbPath(args, io, config);
     const detection = detectionSetup(config, db);

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../core/errors.js';
 import { OCSF_VERSION, toOcsf } from '../../ingest/ocsf.js';
-import { IngestStats, normalizeBatches } from '../../ingest/pipeline.js';
+import { forcedSource, IngestStats, normalizeBatches } from '../../ingest/pipeline.js';
 import { SOURCES } from '../../ingest/sources.js';
-import { bool, type Command, type Io, str } from '../command.js';
+import { bool, type Command, type Io, str, threadsOption } from '../command.js';
 import { statsLines } from '../common.js';
 import { type NormalizeJob, normalizeParallel } from '../normalize-parallel.js';
 import { inputFiles, inputWeight, PARALLEL_BYTES } from '../parallel.js';
@@ -39,14 +39,8 @@ export const normalizeCommand: Command = {
     if (args.positionals.length === 0)
       throw new UsageError('normalize: give at least one PATH (a file, a directory, or - for stdin)');
     const format = str(args, 'format');
-    if (format !== undefined && !SOURCES.some((s) => s.id === format))
-      throw new UsageError(
-        `--format: unknown format "${format}" (one of: ${SOURCES.map((s) => s.id).join(', ')})`,
-      );
-    const threadsFlag = str(args, 'threads');
-    const threads = threadsFlag === undefined ? undefined : Number(threadsFlag);
-    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64))
-      throw new UsageError(`--threads must be a whole number from 1 to 64, not ${threadsFlag}`);
+    forcedSource(format); // a format no source has: exit 2 now, not from a worker
+    const threads = threadsOption(args);
     const job: NormalizeJob = { format, ocsf: bool(args, 'ocsf') };
     const stats = new IngestStats();
     const paths = args.positionals;
