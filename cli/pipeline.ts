@@ -123,16 +123,17 @@ export function commitRows(
 ): number {
   const { store, clock } = opts;
   return store.transaction(() => {
-    const { index, seqs } = store.insertRows(rows);
+    const before = store.lastSeq();
+    const { index } = store.insertRows(rows);
     store.insertQuarantine(quarantine, clock.now());
     summary.newEvents += index.length;
     summary.duplicateEvents += rows.count - index.length;
     if (index.length === 0) return Number.POSITIVE_INFINITY;
-    const queue = new PendingQueue(store);
+    // The new events are exactly the rows after `before`.
+    new PendingQueue(store).addSince(before);
     let first = Number.POSITIVE_INFINITY;
     for (let i = 0; i < index.length; i++) {
       const time = rows.times[index[i]!]!;
-      queue.add(time, seqs[i]!);
       if (time < first) first = time;
     }
     const known = store.getMeta('firstEventTime');

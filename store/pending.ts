@@ -50,6 +50,7 @@ function queuedRows(rows: unknown[]): QueuedRow[] {
  */
 export class PendingQueue implements EventQueue {
   private readonly insert;
+  private readonly insertSince;
   private readonly select;
   private readonly ties;
   private readonly remove;
@@ -59,6 +60,9 @@ export class PendingQueue implements EventQueue {
   constructor(private readonly store: Store) {
     const db = store.db;
     this.insert = db.prepare('INSERT OR IGNORE INTO pending (time, seq) VALUES (?, ?)');
+    this.insertSince = db.prepare(
+      'INSERT OR IGNORE INTO pending (time, seq) SELECT time, seq FROM events WHERE seq > ?',
+    );
     const rows = `SELECT q.time AS qtime, q.seq AS qseq, ${EVENT_COLUMNS} FROM pending q JOIN events e ON e.seq = q.seq`;
     // Rows come as arrays (about half the cost of better-sqlite3's objects) and become QueuedRows here.
     this.select = columnsChecked(db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`));
@@ -83,6 +87,14 @@ export class PendingQueue implements EventQueue {
   /** Queues one stored row by its event time. */
   add(time: number, seq: number): void {
     this.insert.run(time, seq);
+  }
+
+  /**
+   * Queues every events row after `seq` (from `store.lastSeq()` before storing a batch): in one
+   * statement, where a statement per event cost about a quarter of storing it.
+   */
+  addSince(seq: number): void {
+    this.insertSince.run(seq);
   }
 
   take(until: number, limit: number): SecretAccessEvent[] {

@@ -28,6 +28,9 @@ import { MIGRATIONS } from './schema.js';
 
 type DB = Database.Database;
 
+/** Events per INSERT statement (see insertRows). Measured: 20 to 100 about the same, 200 a little slower. */
+const INSERT_ROWS = 50;
+
 /** A cache of dictionary rows by id over `load`, cleared at `max`; a missing row means a damaged store. */
 function byId<T>(what: string, load: (id: number) => T | undefined, max = 100_000): (id: number) => T {
   const cache = new Map<number, T>();
@@ -105,11 +108,13 @@ export class Store {
       insertEvent: db.prepare(
         'INSERT OR IGNORE INTO events (idh, time, principal, resource, outcome, ctx, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      eventIdAt: db
-        .prepare(
-          `SELECT CASE WHEN ctx IS NULL THEN json_extract(body, '$.id') ELSE json_extract(body, '$[0]') END FROM events WHERE idh = ?`,
-        )
-        .pluck(),
+      insertEvents: db.prepare(
+        `INSERT OR IGNORE INTO events (idh, time, principal, resource, outcome, ctx, body) VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ),
+      eventAt: db.prepare(
+        `SELECT seq, CASE WHEN ctx IS NULL THEN json_extract(body, '$.id') ELSE json_extract(body, '$[0]') END AS id FROM events WHERE idh = ?`,
+      ),
+      lastSeq: db.prepare('SELECT max(seq) FROM events').pluck(),
       insertContext: db.prepare('INSERT INTO contexts (key) VALUES (?)'),
       findContext: db.prepare('SELECT id FROM contexts WHERE key = ?').pluck(),
       contextById: db.prepare('SELECT key FROM contexts WHERE id = ?').pluck(),
@@ -271,6 +276,11 @@ export class Store {
   /**
    * Stores encoded events (see rows.ts); returns which were new (their index in the batch) and the row
    * each got. Call inside `transaction`.
+   *
+   * Rows go in INSERT_ROWS at a time, one statement each (measured: about a third less CPU per event
+   * than a statement per row). A statement that inserted all its rows gave them consecutive rows ending
+   * at its last one (SQLite gives a new row the largest rowid plus one); one that skipped some is sorted
+   * out row by row (see `settleRows`).
    */
   insertRows(b: RowBatch): { index: number[]; seqs: number[] } {
     const principals = b.principals.map((p) => this.principalId(p));
@@ -278,33 +288,88 @@ export class Store {
     const contexts = b.contexts.map((c) => this.contextId(c));
     const index: number[] = [];
     const seqs: number[] = [];
-    for (let i = 0; i < b.count; i++) {
-      const time = b.times[i]!;
+    const args: unknown[] = new Array(INSERT_ROWS * 7);
+    const put = (i: number, at: number) => {
       const r = b.resource[i]!;
-      const args = [
-        b.keys[i]!,
-        time,
-        principals[b.principal[i]!]!,
-        r < 0 ? null : resources[r]!,
-        b.outcomes[i]!,
-        contexts[b.context[i]!]!,
-        b.bodies[i]!,
-      ] as const;
-      let res = this.stmts.insertEvent.run(...args);
-      if (res.changes === 0) {
-        // Taken: the same event again, or (vanishingly rarely) another id with the same key: probe on.
-        const id = bodyId(b.bodies[i]!);
-        for (let probe = 1; res.changes === 0; probe++) {
-          const key = probe === 1 ? args[0] : rowKey(id, time, probe - 1);
-          if (this.stmts.eventIdAt.get(key) === id) break;
-          res = this.stmts.insertEvent.run(rowKey(id, time, probe), ...args.slice(1));
+      args[at] = b.keys[i]!;
+      args[at + 1] = b.times[i]!;
+      args[at + 2] = principals[b.principal[i]!]!;
+      args[at + 3] = r < 0 ? null : resources[r]!;
+      args[at + 4] = b.outcomes[i]!;
+      args[at + 5] = contexts[b.context[i]!]!;
+      args[at + 6] = b.bodies[i]!;
+    };
+    let i = 0;
+    for (; i + INSERT_ROWS <= b.count; i += INSERT_ROWS) {
+      const before = this.lastSeq();
+      for (let k = 0; k < INSERT_ROWS; k++) put(i + k, 7 * k);
+      const res = this.stmts.insertEvents.run(...args);
+      if (res.changes === INSERT_ROWS) {
+        const last = Number(res.lastInsertRowid);
+        for (let k = 0; k < INSERT_ROWS; k++) {
+          index.push(i + k);
+          seqs.push(last - INSERT_ROWS + 1 + k);
         }
-        if (res.changes === 0) continue;
-      }
-      index.push(i);
-      seqs.push(Number(res.lastInsertRowid));
+      } else this.settleRows(b, i, i + INSERT_ROWS, before, index, seqs);
+    }
+    for (; i < b.count; i++) {
+      const before = this.lastSeq();
+      put(i, 0);
+      const res = this.stmts.insertEvent.run(...args.slice(0, 7));
+      if (res.changes === 1) {
+        index.push(i);
+        seqs.push(Number(res.lastInsertRowid));
+      } else this.settleRows(b, i, i + 1, before, index, seqs);
     }
     return { index, seqs };
+  }
+
+  /**
+   * After a statement inserted rows `from` to `to` of `b` but skipped some: finds which were stored (a
+   * row after `before` holds their id, and no earlier row of the batch claimed it), which were already
+   * there (the same event again), and which lost their key to another event (vanishingly rare): those
+   * probe on to the next key.
+   */
+  private settleRows(b: RowBatch, from: number, to: number, before: number, index: number[], seqs: number[]) {
+    const claimed = new Set<number>();
+    for (let i = from; i < to; i++) {
+      const id = bodyId(b.bodies[i]!);
+      const time = b.times[i]!;
+      for (let probe = 0; ; probe++) {
+        const key = probe === 0 ? b.keys[i]! : rowKey(id, time, probe);
+        const at = this.stmts.eventAt.get(key) as { seq: number; id: string } | undefined;
+        if (at === undefined) {
+          // Free: only a probed key can be (the statement took or found every first key).
+          const r = b.resource[i]!;
+          const res = this.stmts.insertEvent.run(
+            key,
+            time,
+            this.principalId(b.principals[b.principal[i]!]!),
+            r < 0 ? null : this.resourceId(b.resources[r]!),
+            b.outcomes[i]!,
+            this.contextId(b.contexts[b.context[i]!]!),
+            b.bodies[i]!,
+          );
+          const seq = Number(res.lastInsertRowid);
+          claimed.add(seq);
+          index.push(i);
+          seqs.push(seq);
+          break;
+        }
+        if (at.id !== id) continue;
+        if (at.seq > before && !claimed.has(at.seq)) {
+          claimed.add(at.seq);
+          index.push(i);
+          seqs.push(at.seq);
+        }
+        break;
+      }
+    }
+  }
+
+  /** The last row of `events` (0 when empty): rows inserted after it are new. */
+  lastSeq(): number {
+    return (this.stmts.lastSeq.get() as number | null) ?? 0;
   }
 
   /** The row an event got from `insertEvents` in this process, if it did. */

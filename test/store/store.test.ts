@@ -39,6 +39,18 @@ function event(id: string, over: Partial<SecretAccessEvent> = {}): SecretAccessE
   };
 }
 
+/** Two ids whose SHA-1 share their first 4 bytes (a birthday search: about 2^16 tries). */
+function collidingIds(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const id = `evt-${i}`;
+    const k = createHash('sha1').update(id).digest().readUInt32BE(0);
+    const other = seen.get(k);
+    if (other) return [other, id];
+    seen.set(k, id);
+  }
+}
+
 describe('Store', () => {
   it('creates the file with mode 0600 and reopens it', () => {
     const path = join(tempDir(), 'sub', 'v.db');
@@ -61,20 +73,41 @@ describe('Store', () => {
   });
 
   it('keeps two different events whose keys collide (same second, same 32-bit hash prefix)', () => {
-    // Birthday search for two ids whose SHA-1 share their first 4 bytes: about 2^16 tries.
-    const seen = new Map<number, string>();
-    let pair: [string, string] | undefined;
-    for (let i = 0; !pair; i++) {
-      const id = `evt-${i}`;
-      const k = createHash('sha1').update(id).digest().readUInt32BE(0);
-      const other = seen.get(k);
-      if (other) pair = [other, id];
-      seen.set(k, id);
-    }
+    const pair = collidingIds();
     const s = Store.open(join(tempDir(), 'v.db'));
     const fresh = s.transaction(() => s.insertEvents([event(pair[0]), event(pair[1]), event(pair[0])]));
     expect(fresh.map((e) => e.id)).toEqual(pair);
     expect(s.countEvents()).toBe(2);
+    s.close();
+  });
+
+  it('sorts out large batches statement by statement: stored before, repeated in the batch, colliding keys', () => {
+    const pair = collidingIds();
+    const s = Store.open(join(tempDir(), 'v.db'));
+    const old = Array.from({ length: 30 }, (_, i) => event(`old-${i}`));
+    s.transaction(() => s.insertEvents(old));
+    // 130 events: two full statements of 50 rows, then 30 inserted one by one. The second statement
+    // has an event stored before, a repeat of one from the first, a colliding pair and a repeat of the
+    // pair's second half; the tail repeats an event of the first statement.
+    const batch: SecretAccessEvent[] = Array.from({ length: 130 }, (_, i) => event(`new-${i}`));
+    batch[55] = event('old-3');
+    batch[60] = event('new-2');
+    batch[70] = event(pair[0]);
+    batch[71] = event(pair[1]);
+    batch[72] = event(pair[1]);
+    batch[128] = event('new-5');
+    const fresh = s.transaction(() => s.insertEvents(batch));
+    const expected = batch
+      .filter((e, i) => e.id.startsWith('new-') && ![60, 128].includes(i))
+      .map((e) => e.id);
+    expected.splice(68, 0, ...pair);
+    expect(fresh.map((e) => e.id)).toEqual(expected);
+    expect(s.countEvents()).toBe(30 + expected.length);
+    // Each new event got its own row, and the row holds that event.
+    const seqs = fresh.map((e) => s.seqOf(e)!);
+    expect(new Set(seqs).size).toBe(fresh.length);
+    const idAt = s.db.prepare("SELECT json_extract(body, '$[0]') FROM events WHERE seq = ?").pluck();
+    expect(seqs.map((q) => idAt.get(q))).toEqual(expected);
     s.close();
   });
 
