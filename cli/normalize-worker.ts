@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import { IngestStats } from '../ingest/pipeline.js';
+import { storedBuffers, storedRows } from '../store/rows.js';
 import { Store } from '../store/store.js';
 import type { Batch, FromWorker, WorkerInput } from './parallel.js';
 import { type BatchCounts, commitRows, inlineBatches } from './pipeline.js';
@@ -22,10 +23,10 @@ const clock = { now: () => input.startedAt };
 function store1(batch: Batch): void {
   const { rows, quarantine } = batch;
   const counts: BatchCounts = { newEvents: 0, duplicateEvents: 0, newAlerts: [], updatedAlerts: 0 };
-  let earliest: number;
+  let committed: ReturnType<typeof commitRows>;
   store.db.exec('BEGIN IMMEDIATE');
   try {
-    earliest = commitRows({ store, clock }, rows, quarantine, counts);
+    committed = commitRows({ store, clock }, rows, quarantine, counts);
     store.db.exec('COMMIT');
   } catch (err) {
     if (store.db.inTransaction) store.db.exec('ROLLBACK');
@@ -33,13 +34,21 @@ function store1(batch: Batch): void {
   }
   let latest = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < rows.count; i++) if (rows.times[i]! > latest) latest = rows.times[i]!;
-  port.postMessage({
-    type: 'stored',
-    earliest,
-    latest,
-    newEvents: counts.newEvents,
-    duplicateEvents: counts.duplicateEvents,
-  } satisfies FromWorker);
+  const { earliest, inserted } = committed;
+  // The new events, for detection on the main thread (committed: it finds their dictionary rows).
+  const fresh =
+    input.sendRows && inserted.index.length > 0 ? storedRows(rows, inserted.index, inserted.ids) : undefined;
+  port.postMessage(
+    {
+      type: 'stored',
+      earliest,
+      latest,
+      newEvents: counts.newEvents,
+      duplicateEvents: counts.duplicateEvents,
+      ...(fresh ? { rows: fresh } : {}),
+    } satisfies FromWorker,
+    fresh ? storedBuffers(fresh) : [],
+  );
 }
 
 const stats = new IngestStats();

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { UsageError, VigilError } from '../core/errors.js';
 import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
 import { listInputs, type Shard } from '../ingest/reader.js';
-import type { RowBatch } from '../store/rows.js';
+import type { RowBatch, StoredRows } from '../store/rows.js';
 import { workerUrl } from './worker-url.js';
 
 export interface WorkerInput {
@@ -20,6 +20,8 @@ export interface WorkerInput {
   readonly store: string;
   /** When the run started (ms): the time quarantine entries are recorded with. */
   readonly startedAt: number;
+  /** Whether to send the new events of each batch with its report (see Stored.rows). */
+  readonly sendRows: boolean;
 }
 
 /**
@@ -89,6 +91,8 @@ export interface Stored {
   readonly latest: number;
   readonly newEvents: number;
   readonly duplicateEvents: number;
+  /** The new events, as stored (when asked for: see normalizeInWorker's `sendRows`). */
+  readonly rows?: StoredRows;
 }
 
 /**
@@ -212,6 +216,8 @@ export async function* normalizeInWorker(
     batchEvents?: number;
     /** Kept up to date with each worker's progress in event time. */
     frontier?: ReadFrontier;
+    /** Send the new events of each batch with its report, for detection on this thread. */
+    sendRows?: boolean;
   },
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
@@ -240,6 +246,7 @@ export async function* normalizeInWorker(
         paths: whole.filter((_, k) => k % n === i),
         shared,
         shard: { index: i, count: n },
+        sendRows: input.sendRows ?? false,
       } satisfies WorkerInput,
     });
     const push = (m: FromWorker) => {

@@ -5,6 +5,7 @@ import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
 import type { SecretAccessEvent } from '../core/event.js';
 import type { DetectionEngine, TouchedAlert } from '../detectors/engine.js';
+import { compareEvents } from '../detectors/queue.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
   IngestStats,
@@ -14,8 +15,8 @@ import {
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
-import { encodeRows, type RowBatch } from '../store/rows.js';
-import type { Store } from '../store/store.js';
+import { encodeRows, type RowBatch, type StoredRows, storedRow } from '../store/rows.js';
+import type { InsertedRows, Store } from '../store/store.js';
 import {
   type Batch,
   inputFiles,
@@ -80,6 +81,11 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   readonly batchEvents?: number;
   /** Detect while the workers read, when the input allows (default true). */
   readonly aheadDetection?: boolean;
+  /**
+   * Events detection while reading holds in memory at most, waiting for the watermark to pass them
+   * (default 200,000); past this, what is not detected yet is detected after reading.
+   */
+  readonly aheadEvents?: number;
   readonly onFile?: (name: string, index: number) => void;
   readonly store: Store;
   readonly engine: DetectionEngine;
@@ -113,22 +119,23 @@ export function commitBatch(
 
 /**
  * commitBatch for events already encoded as rows (by the normalize worker); detection comes later.
- * Returns the earliest event time among the new events (+Infinity if none was new).
+ * Returns what was stored, and the earliest event time among the new events (+Infinity if none was new).
  */
 export function commitRows(
   opts: Pick<DetectOptions, 'store' | 'clock'>,
   rows: RowBatch,
   quarantine: readonly QuarantineEntry[],
   summary: BatchCounts,
-): number {
+): { earliest: number; inserted: InsertedRows } {
   const { store, clock } = opts;
   return store.transaction(() => {
     const before = store.lastSeq();
-    const { index } = store.insertRows(rows);
+    const inserted = store.insertRows(rows);
+    const { index } = inserted;
     store.insertQuarantine(quarantine, clock.now());
     summary.newEvents += index.length;
     summary.duplicateEvents += rows.count - index.length;
-    if (index.length === 0) return Number.POSITIVE_INFINITY;
+    if (index.length === 0) return { earliest: Number.POSITIVE_INFINITY, inserted };
     // The new events are exactly the rows after `before`.
     new PendingQueue(store).addSince(before);
     let first = Number.POSITIVE_INFINITY;
@@ -138,7 +145,7 @@ export function commitRows(
     }
     const known = store.getMeta('firstEventTime');
     if (known === undefined || first < Number(known)) store.setMeta('firstEventTime', String(first));
-    return first;
+    return { earliest: first, inserted };
   });
 }
 
@@ -231,45 +238,58 @@ function saveTouched(
   }
 }
 
-/** Events detected per slice while reading: short, so that arriving batches are stored promptly. */
-const AHEAD_SLICE = 2000;
 /** Alerts held in memory by detection while reading; past this it waits for the end of reading. */
 const AHEAD_MAX_ALERTS = 10_000;
+/**
+ * Events held in memory by detection while reading, waiting for the watermark to pass them; past this
+ * (an input dense in event time, or far from time order) it waits for the end of reading. About 200
+ * bytes each: 40 MB.
+ */
+const AHEAD_MAX_EVENTS = 200_000;
 
 /**
- * Detection run ahead, while the workers read: on the queued events older than every worker's
- * progress (`ReadFrontier.watermark`), in event-time order, on this thread's idle time. Nothing is
- * written until reading ends: the detector state stays in the state cache and the alerts in memory.
- * If a stored event turns out to be no later than the last one detected (the input was not in time
- * order), all of it is thrown away and detection runs after reading as usual; so the result is always
- * that of detecting the whole run in order.
+ * Detection run ahead, while the workers read: on the new events the workers send with each stored
+ * batch (they need not be read back from the store), once they are older than every worker's progress
+ * (`ReadFrontier.watermark`), in event-time order, on this thread's idle time. Nothing is written
+ * until reading ends: the detector state stays in the state cache and the alerts in memory. If a
+ * stored event turns out to be no later than the last one detected (the input was not in time order),
+ * all of it is thrown away and detection runs after reading as usual; so the result is always that of
+ * detecting the whole run in order.
  */
 class AheadDetection {
-  private readonly queue: PendingQueue;
   private readonly open = new Map<string, TouchedAlert>();
-  /** Event time (ms) of the last event detected; every queued event up to it has been detected. */
+  /** New events sent by the workers and not yet detected: each batch's rows left, and their least time. */
+  private buffered: { rows: StoredRows; left: number[]; least: number }[] = [];
+  private bufferedEvents = 0;
+  /** Event time (ms) of the last event detected; every stored event up to it has been detected. */
   private through = Number.NEGATIVE_INFINITY;
   private firstEventTime: number | undefined;
   private stopped = false;
   detected = 0;
   discarded = false;
 
-  constructor(private readonly opts: DetectOptions) {
-    this.queue = new PendingQueue(opts.store);
-  }
+  constructor(
+    private readonly opts: DetectOptions,
+    private readonly maxEvents = AHEAD_MAX_EVENTS,
+  ) {}
 
-  /** After each stored batch: `earliest` is the earliest new event time. */
-  stored(earliest: number): void {
+  /** After each stored batch: `earliest` is the earliest new event time, `rows` the new events. */
+  stored(earliest: number, rows: StoredRows | undefined): void {
     if (earliest <= this.through && !this.discarded) this.discard();
+    if (rows === undefined || this.discarded || this.stopped) return;
+    let least = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < rows.count; k++) if (rows.times[k]! < least) least = rows.times[k]!;
+    this.buffered.push({ rows, left: Array.from({ length: rows.count }, (_, k) => k), least });
+    this.bufferedEvents += rows.count;
+    if (this.bufferedEvents > this.maxEvents) this.stop();
   }
 
-  /** Detects the next slice of queued events before `watermark`; returns how many it detected. */
+  /** Detects the buffered events before `watermark`; returns how many it detected. */
   advance(watermark: number): number {
     if (this.stopped || this.discarded || !Number.isFinite(watermark)) return 0;
-    const { store } = this.opts;
-    const { events, last } = this.queue.peek(this.through, watermark, AHEAD_SLICE);
+    const { events, last } = this.take(watermark);
     if (events.length === 0) return 0;
-    this.firstEventTime ??= firstEventTimeOf(store, events);
+    this.firstEventTime ??= firstEventTimeOf(this.opts.store, events);
     try {
       detectInto(this.opts, events, this.firstEventTime, this.open);
     } catch (err) {
@@ -278,8 +298,45 @@ class AheadDetection {
     }
     this.through = last;
     this.detected += events.length;
-    if (this.open.size >= AHEAD_MAX_ALERTS) this.stopped = true;
+    if (this.open.size >= AHEAD_MAX_ALERTS) this.stop();
     return events.length;
+  }
+
+  /** Takes the buffered events before `watermark` out of the buffer, in detection order. */
+  private take(watermark: number): { events: SecretAccessEvent[]; last: number } {
+    const { store } = this.opts;
+    const events: SecretAccessEvent[] = [];
+    let last = this.through;
+    const kept: typeof this.buffered = [];
+    for (const b of this.buffered) {
+      if (b.least >= watermark) {
+        kept.push(b);
+        continue;
+      }
+      const left: number[] = [];
+      let least = Number.POSITIVE_INFINITY;
+      for (const k of b.left) {
+        const time = b.rows.times[k]!;
+        if (time < watermark) {
+          events.push(store.hydrate(storedRow(b.rows, k)));
+          if (time > last) last = time;
+        } else {
+          left.push(k);
+          if (time < least) least = time;
+        }
+      }
+      if (left.length > 0) kept.push({ rows: b.rows, left, least });
+    }
+    this.buffered = kept;
+    this.bufferedEvents -= events.length;
+    return { events: events.sort(compareEvents), last };
+  }
+
+  /** Stops detecting ahead; what is not detected yet is detected after reading. */
+  private stop(): void {
+    this.stopped = true;
+    this.buffered = [];
+    this.bufferedEvents = 0;
   }
 
   /** At the end of reading: writes what was detected (alerts, state) and takes it off the queue. */
@@ -290,7 +347,7 @@ class AheadDetection {
       store.transaction(() => {
         saveTouched(this.opts, this.open, summary);
         store.state.flush();
-        this.queue.removeThrough(this.through);
+        new PendingQueue(store).removeThrough(this.through);
       });
     } catch (err) {
       store.state.discard();
@@ -302,6 +359,8 @@ class AheadDetection {
   discard(): void {
     this.opts.store.state.discard();
     this.open.clear();
+    this.buffered = [];
+    this.bufferedEvents = 0;
     this.detected = 0;
     this.discarded = true;
   }
@@ -363,6 +422,7 @@ async function readSide(
       store: opts.store.path,
       startedAt: opts.clock.now(),
       frontier,
+      sendRows: opts.aheadDetection !== false,
       ...(opts.threads ? { threads: opts.threads - 1 } : {}),
       ...(opts.shareBytes !== undefined ? { shareBytes: opts.shareBytes } : {}),
       ...(opts.batchEvents !== undefined ? { batchEvents: opts.batchEvents } : {}),
@@ -393,7 +453,8 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   const t0 = performance.now();
   const frontier = new ReadFrontier();
   const { items, workers } = await readSide(paths, stats, opts, frontier);
-  const ahead = workers && opts.aheadDetection !== false ? new AheadDetection(opts) : undefined;
+  const ahead =
+    workers && opts.aheadDetection !== false ? new AheadDetection(opts, opts.aheadEvents) : undefined;
   let next = items.next();
   let arrived = false;
   const watch = () => {
@@ -414,7 +475,8 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
       const r = await next;
       if (r.done) break;
       let earliest: number;
-      if ('rows' in r.value) earliest = commitRows(opts, r.value.rows, r.value.quarantine, summary);
+      if ('quarantine' in r.value)
+        earliest = commitRows(opts, r.value.rows, r.value.quarantine, summary).earliest;
       else {
         earliest = r.value.earliest;
         summary.newEvents += r.value.newEvents;
@@ -422,7 +484,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
       }
       next = items.next();
       watch();
-      ahead?.stored(earliest);
+      ahead?.stored(earliest, 'quarantine' in r.value ? undefined : r.value.rows);
       if (opts.signal?.aborted) break;
     }
   } finally {

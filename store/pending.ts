@@ -55,7 +55,6 @@ export class PendingQueue implements EventQueue {
   private readonly ties;
   private readonly remove;
   private readonly count;
-  private readonly window;
 
   constructor(private readonly store: Store) {
     const db = store.db;
@@ -67,9 +66,6 @@ export class PendingQueue implements EventQueue {
     // Rows come as arrays (about half the cost of better-sqlite3's objects) and become QueuedRows here.
     this.select = columnsChecked(db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`));
     this.ties = columnsChecked(db.prepare(`${rows} WHERE q.time = ? AND q.seq > ? ORDER BY q.seq`));
-    this.window = columnsChecked(
-      db.prepare(`${rows} WHERE q.time > ? AND q.time < ? ORDER BY q.time, q.seq LIMIT ?`),
-    );
     this.remove = db.prepare('DELETE FROM pending WHERE time <= ?');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
   }
@@ -105,18 +101,6 @@ export class PendingQueue implements EventQueue {
     // What was taken is exactly the queue's prefix up to here: one range delete.
     this.remove.run(full ? rows[rows.length - 1]!.qtime : bound);
     return this.events(rows);
-  }
-
-  /**
-   * Reads, without removing, up to `limit` queued events with `after < time < before`, oldest first,
-   * plus the rest of the last millisecond read (so a millisecond is never split). For detection that
-   * may be thrown away: `removeThrough` removes them once it is kept.
-   */
-  peek(after: number, before: number, limit: number): { events: SecretAccessEvent[]; last: number } {
-    const rows = queuedRows(this.window.all(after, before, limit));
-    if (rows.length === 0) return { events: [], last: after };
-    this.withTies(rows, limit);
-    return { events: this.events(rows), last: rows[rows.length - 1]!.qtime };
   }
 
   /**

@@ -285,3 +285,67 @@ export function encodeRows(events: readonly SecretAccessEvent[]): RowBatch {
 export function bodyId(body: string): string {
   return (JSON.parse(body) as BodyTuple)[0];
 }
+
+/**
+ * Stored events rows, column by column (EventRow's columns, with the store's dictionary ids): how the
+ * thread that stored them hands new events to the thread that detects, without it reading them back.
+ */
+export interface StoredRows {
+  readonly count: number;
+  readonly times: Float64Array;
+  readonly outcomes: Uint8Array;
+  readonly principal: Int32Array;
+  /** -1 for none. */
+  readonly resource: Int32Array;
+  readonly ctx: Int32Array;
+  readonly bodies: string[];
+}
+
+/** The rows `index` of a batch as stored: `ids` are the store's ids of the batch's dictionaries. */
+export function storedRows(
+  b: RowBatch,
+  index: readonly number[],
+  ids: { principals: readonly number[]; resources: readonly number[]; contexts: readonly number[] },
+): StoredRows {
+  const n = index.length;
+  const rows: StoredRows = {
+    count: n,
+    times: new Float64Array(n),
+    outcomes: new Uint8Array(n),
+    principal: new Int32Array(n),
+    resource: new Int32Array(n),
+    ctx: new Int32Array(n),
+    bodies: new Array<string>(n),
+  };
+  for (let k = 0; k < n; k++) {
+    const i = index[k]!;
+    const r = b.resource[i]!;
+    rows.times[k] = b.times[i]!;
+    rows.outcomes[k] = b.outcomes[i]!;
+    rows.principal[k] = ids.principals[b.principal[i]!]!;
+    rows.resource[k] = r < 0 ? -1 : ids.resources[r]!;
+    rows.ctx[k] = ids.contexts[b.context[i]!]!;
+    rows.bodies[k] = b.bodies[i]!;
+  }
+  return rows;
+}
+
+/** Row `k` of stored rows, as the store reads it. */
+export function storedRow(rows: StoredRows, k: number): EventRow {
+  const r = rows.resource[k]!;
+  return {
+    body: rows.bodies[k]!,
+    time: rows.times[k]!,
+    outcome: rows.outcomes[k]!,
+    ctx: rows.ctx[k]!,
+    principal: rows.principal[k]!,
+    resource: r < 0 ? null : r,
+  };
+}
+
+/** The buffers of stored rows' columns, to transfer rather than copy them to another thread. */
+export function storedBuffers(rows: StoredRows): ArrayBuffer[] {
+  return [rows.times, rows.outcomes, rows.principal, rows.resource, rows.ctx].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
+}

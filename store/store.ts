@@ -90,6 +90,16 @@ export interface OpenOptions {
   readonly readonly?: boolean;
 }
 
+/** What `insertRows` stored. */
+export interface InsertedRows {
+  /** Which events of the batch were new (their index in it), in batch order. */
+  readonly index: number[];
+  /** The row each new event got. */
+  readonly seqs: number[];
+  /** The store's ids of the batch's principals, resources and contexts. */
+  readonly ids: { principals: number[]; resources: number[]; contexts: number[] };
+}
+
 /** The local audit store: one SQLite file, WAL, mode 0600. */
 export class Store {
   readonly db: DB;
@@ -282,7 +292,7 @@ export class Store {
    * at its last one (SQLite gives a new row the largest rowid plus one); one that skipped some is sorted
    * out row by row (see `settleRows`).
    */
-  insertRows(b: RowBatch): { index: number[]; seqs: number[] } {
+  insertRows(b: RowBatch): InsertedRows {
     const principals = b.principals.map((p) => this.principalId(p));
     const resources = b.resources.map((r) => this.resourceId(r));
     const contexts = b.contexts.map((c) => this.contextId(c));
@@ -321,7 +331,7 @@ export class Store {
         seqs.push(Number(res.lastInsertRowid));
       } else this.settleRows(b, i, i + 1, before, index, seqs);
     }
-    return { index, seqs };
+    return { index, seqs, ids: { principals, resources, contexts } };
   }
 
   /**

@@ -12,7 +12,13 @@ import { Store } from '../../store/store.js';
 import { tempDir } from '../helpers.js';
 
 /** Ingests `dir` into a fresh store with the given thread count; returns what was stored and raised. */
-async function ingest(dir: string, threads: number, shareBytes?: number, batchEvents?: number) {
+async function ingest(
+  dir: string,
+  threads: number,
+  shareBytes?: number,
+  batchEvents?: number,
+  aheadEvents?: number,
+) {
   const store = Store.open(join(tempDir(), 'v.db'));
   const engine = new DetectionEngine({ detectors: DETECTORS, network: { country: () => null } });
   const files: string[] = [];
@@ -24,6 +30,7 @@ async function ingest(dir: string, threads: number, shareBytes?: number, batchEv
     threads,
     ...(shareBytes !== undefined ? { shareBytes } : {}),
     ...(batchEvents !== undefined ? { batchEvents } : {}),
+    ...(aheadEvents !== undefined ? { aheadEvents } : {}),
     onFile: (name) => files.push(name),
   });
   const events = [...store.queryEvents({})].map((e) => JSON.stringify(e));
@@ -113,6 +120,43 @@ describe('runIngest across threads', () => {
     expect(two.summary.ahead?.detected).toBeLessThanOrEqual(two.summary.newEvents);
     expect(two.events).toEqual(one.events);
     expect(two.alerts).toEqual(one.alerts);
+  }, 60_000);
+
+  it('detects ahead only the new events: an input read twice in one run, the second time all stored', async () => {
+    const lines = demoLines();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.ndjson'), lines.join('\n'));
+    writeFileSync(join(dir, 'b.ndjson'), lines.join('\n'));
+    const one = await ingest(dir, 1);
+    const two = await ingest(dir, 2, 0, 100);
+    expect(two.summary.duplicateEvents).toBe(one.summary.duplicateEvents);
+    expect(two.summary.ahead?.discarded).toBe(false);
+    expect(two.summary.ahead?.detected).toBeGreaterThan(0);
+    expect(two.alerts).toEqual(one.alerts);
+  }, 60_000);
+
+  it('stops detecting ahead when too many events wait for the watermark, with the same result', async () => {
+    // 4,000 events a minute apart, but for 2,000 in one minute in the middle: the watermark (an hour
+    // behind the reader) holds those back until later ones arrive.
+    const template = demoLines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    const start = Date.parse('2026-11-01T00:00:00Z');
+    const lines = Array.from({ length: 4000 }, (_, i) => {
+      const minute = i < 1000 ? i : i < 3000 ? 1000 : i - 2000;
+      const time = new Date(start + minute * 60_000 + (i % 1000)).toISOString().replace('.000Z', 'Z');
+      return JSON.stringify({ ...template[i % template.length], eventTime: time, eventID: `ev-${i}` });
+    });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ordered.ndjson'), lines.join('\n'));
+    const one = await ingest(dir, 1);
+    const full = await ingest(dir, 2, 0, 100);
+    const held = await ingest(dir, 2, 0, 100, 500);
+    expect(full.summary.ahead?.detected).toBeGreaterThan(3000);
+    // Held back: nothing past the first 1,000 events (their last hour waits for the watermark).
+    expect(held.summary.ahead?.discarded).toBe(false);
+    expect(held.summary.ahead?.detected).toBeLessThan(1000);
+    expect(held.events).toEqual(one.events);
+    expect(held.alerts).toEqual(one.alerts);
+    expect(full.alerts).toEqual(one.alerts);
   }, 60_000);
 
   it('throws detection ahead away when a later file goes back in time, with the same result', async () => {
