@@ -62,7 +62,17 @@ export class RangeSet {
   has(ip: string): boolean {
     const kind = isIP(ip);
     if (kind === 4) return within(this.v4, ipv4Value(ip));
-    const v = kind === 6 ? ipValue(ip) : null;
+    return kind === 6 && this.hasV6(ip);
+  }
+
+  /** `has` for an IPv4 address already read as a number (see ipv4Value). */
+  hasV4(value: number): boolean {
+    return within(this.v4, value);
+  }
+
+  /** `has` for an address known to be IPv6. */
+  hasV6(ip: string): boolean {
+    const v = ipValue(ip);
     return v !== null && within(this.ranges, v);
   }
 }
@@ -81,9 +91,18 @@ function within<T extends number | bigint>(ranges: readonly { start: T; end: T }
 }
 
 /** A valid dotted IPv4 address as a number. */
+/** A valid dotted-quad IPv4 address as a number, digit by digit (no array or strings per call). */
 function ipv4Value(ip: string): number {
-  const p = ip.split('.');
-  return Number(p[0]) * 16_777_216 + Number(p[1]) * 65_536 + Number(p[2]) * 256 + Number(p[3]);
+  let v = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      v = v * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return v * 256 + octet;
 }
 
 export interface AwsRanges {
@@ -229,29 +248,44 @@ export class NetworkClassifier {
     return info;
   }
 
+  /** uaFamily by user agent: a workload has few clients, and its addresses are classified one by one. */
+  private readonly families = new Map<string | null, string | null>();
+
+  private family(ua: string | null): string | null {
+    let f = this.families.get(ua);
+    if (f === undefined) {
+      f = uaFamily(ua);
+      if (this.families.size >= 10_000) this.families.clear();
+      this.families.set(ua, f);
+    }
+    return f;
+  }
+
   private classifyNew(e: Pick<SecretAccessEvent, 'source'>): SourceInfo {
-    const family = uaFamily(e.source.userAgent);
+    const family = this.family(e.source.userAgent);
     const ip = e.source.ip;
     if (e.source.viaService || (ip && SERVICE_HOST.test(ip))) {
       return { netClass: 'internal', country: null, network: 'service', uaFamily: family };
     }
     if (e.source.vpcEndpointId)
       return { netClass: 'internal', country: null, network: 'vpce', uaFamily: family };
-    if (!ip || !isIP(ip)) return { netClass: 'unknown', country: null, network: null, uaFamily: family };
-    if (PRIVATE.has(ip) || this.internal.has(ip)) {
+    const kind = ip ? isIP(ip) : 0;
+    if (!ip || kind === 0) return { netClass: 'unknown', country: null, network: null, uaFamily: family };
+    // An IPv4 address is read once for every range it is looked up in.
+    const v4 = kind === 4 ? ipv4Value(ip) : -1;
+    const has = (set: RangeSet) => (kind === 4 ? set.hasV4(v4) : set.hasV6(ip));
+    if (has(PRIVATE) || has(this.internal)) {
       return { netClass: 'internal', country: null, network: 'private', uaFamily: family };
     }
     const country = this.country(ip);
-    if (this.aws?.has(ip)) return { netClass: 'cloud', country, network: 'aws', uaFamily: family };
-    return { netClass: 'public', country, network: prefix(ip), uaFamily: family };
+    if (this.aws && has(this.aws)) return { netClass: 'cloud', country, network: 'aws', uaFamily: family };
+    return { netClass: 'public', country, network: prefix(ip, kind), uaFamily: family };
   }
 }
 
-function prefix(ip: string): string {
-  if (isIP(ip) === 4) {
-    const p = ip.split('.');
-    return `${p[0]}.${p[1]}.0.0/16`;
-  }
+/** The /16 of an IPv4 address, the /32 of an IPv6 one. */
+function prefix(ip: string, kind: number): string {
+  if (kind === 4) return `${ip.slice(0, ip.indexOf('.', ip.indexOf('.') + 1))}.0.0/16`;
   const g = ip.split(':');
   return `${g[0] || '0'}:${g[1] || '0'}::/32`;
 }
