@@ -433,6 +433,8 @@ async function main(): Promise<void> {
       if (set.path === data.ndjson && typeof cli !== 'string') cliNdjson = cli;
       if (!values['no-ingest']) {
         const db = join(dir, `ingest-${rows.length}.db`);
+        // A fresh store: one left by an earlier run on kept data would make every event a duplicate.
+        for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
         const ingest = timed(
           process.execPath,
           [join(REPO, 'bin/vigil.mjs'), 'ingest', set.path, '--db', db, '--quiet'],
