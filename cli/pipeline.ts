@@ -15,7 +15,7 @@ import {
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
-import { encodeRows, type RowBatch, type StoredRows, storedRow } from '../store/rows.js';
+import { encodeRows, type RowBatch, RowsBuilder, type StoredRows, storedRow } from '../store/rows.js';
 import type { InsertedRows, Store } from '../store/store.js';
 import {
   type Batch,
@@ -376,20 +376,21 @@ export async function* inlineBatches(
   opts: NormalizeOptions,
   size = BATCH,
 ): AsyncGenerator<Batch> {
-  let events: SecretAccessEvent[] = [];
+  // Events are encoded as they come, so a batch being gathered holds rows, not event objects.
+  let rows = new RowsBuilder(size);
   let quarantine: QuarantineEntry[] = [];
   for await (const items of normalizeBatches(paths, stats, opts)) {
     for (const item of items) {
-      if (item.kind === 'event') events.push(item.event);
+      if (item.kind === 'event') rows.add(item.event);
       else quarantine.push(item.entry);
     }
-    if (events.length + quarantine.length >= size) {
-      yield { rows: encodeRows(events), quarantine };
-      events = [];
+    if (rows.count + quarantine.length >= size) {
+      yield { rows: rows.build(), quarantine };
+      rows = new RowsBuilder(size);
       quarantine = [];
     }
   }
-  yield { rows: encodeRows(events), quarantine };
+  yield { rows: rows.build(), quarantine };
 }
 
 /** What the read side yields: batches to store here, or what a worker stored itself. */

@@ -215,70 +215,131 @@ function contextText(e: SecretAccessEvent): string {
 }
 
 export function encodeRows(events: readonly SecretAccessEvent[]): RowBatch {
-  const n = events.length;
-  const keys = new BigInt64Array(n);
-  // The key's two halves written as numbers: no BigInt per event.
-  const keyWords = new Uint32Array(keys.buffer);
-  const batch: RowBatch = {
-    count: n,
-    keys,
-    times: new Float64Array(n),
-    outcomes: new Uint8Array(n),
-    principal: new Int32Array(n),
-    resource: new Int32Array(n),
-    context: new Int32Array(n),
-    bodies: new Array<string>(n),
-    principals: [],
-    resources: [],
-    contexts: [],
-  };
-  const principals = new Map<string, number>();
-  const resources = new Map<string, number>();
-  const contexts = new Map<string, number>();
+  const rows = new RowsBuilder(events.length);
+  for (const e of events) rows.add(e);
+  return rows.build();
+}
+
+/**
+ * Encodes events one at a time into a RowBatch. Each event can be dropped as soon as it is added, so a
+ * batch being gathered holds compact rows rather than event objects (which would outlive the young
+ * generation and cost old-generation collections).
+ */
+export class RowsBuilder {
+  private n = 0;
+  private keys: BigInt64Array;
+  /** The keys' two halves written as numbers: no BigInt per event. */
+  private keyWords: Uint32Array;
+  private times: Float64Array;
+  private outcomes: Uint8Array;
+  private principal: Int32Array;
+  private resource: Int32Array;
+  private context: Int32Array;
+  private readonly bodies: string[] = [];
+  private readonly principals: Principal[] = [];
+  private readonly resources: Resource[] = [];
+  private readonly contexts: string[] = [];
+  private readonly principalIndex = new Map<string, number>();
+  private readonly resourceIndex = new Map<string, number>();
+  private readonly contextIndex = new Map<string, number>();
   // Events often share the principal or resource object itself: an identity lookup spares hashing the id.
-  const principalObjects = new Map<Principal, number>();
-  const resourceObjects = new Map<Resource, number>();
-  for (let i = 0; i < n; i++) {
-    const e = events[i]!;
+  private readonly principalObjects = new Map<Principal, number>();
+  private readonly resourceObjects = new Map<Resource, number>();
+
+  constructor(capacity = 1024) {
+    const c = Math.max(1, capacity);
+    this.keys = new BigInt64Array(c);
+    this.keyWords = new Uint32Array(this.keys.buffer);
+    this.times = new Float64Array(c);
+    this.outcomes = new Uint8Array(c);
+    this.principal = new Int32Array(c);
+    this.resource = new Int32Array(c);
+    this.context = new Int32Array(c);
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  add(e: SecretAccessEvent): void {
+    if (this.n === this.times.length) this.grow();
+    const i = this.n++;
     const time = eventTime(e.time);
-    keyWords[2 * i + HI] = keySeconds(time);
-    keyWords[2 * i + LO] = sha1Uint32(e.id);
-    batch.times[i] = time;
-    batch.outcomes[i] = OUTCOME_CODE[e.outcome];
+    this.keyWords[2 * i + HI] = keySeconds(time);
+    this.keyWords[2 * i + LO] = sha1Uint32(e.id);
+    this.times[i] = time;
+    this.outcomes[i] = OUTCOME_CODE[e.outcome];
     const p = e.principal;
-    let pi = principalObjects.get(p);
+    let pi = this.principalObjects.get(p);
     if (pi === undefined) {
-      pi = principals.get(p.id);
+      pi = this.principalIndex.get(p.id);
       if (pi === undefined) {
-        pi = batch.principals.push({ id: p.id, type: p.type, name: p.name, account: p.account }) - 1;
-        principals.set(p.id, pi);
+        pi = this.principals.push({ id: p.id, type: p.type, name: p.name, account: p.account }) - 1;
+        this.principalIndex.set(p.id, pi);
       }
-      principalObjects.set(p, pi);
+      this.principalObjects.set(p, pi);
     }
-    batch.principal[i] = pi;
+    this.principal[i] = pi;
     const r = e.resource;
     if (r) {
-      let ri = resourceObjects.get(r);
+      let ri = this.resourceObjects.get(r);
       if (ri === undefined) {
-        ri = resources.get(r.id);
+        ri = this.resourceIndex.get(r.id);
         if (ri === undefined) {
-          ri = batch.resources.push(r) - 1;
-          resources.set(r.id, ri);
+          ri = this.resources.push(r) - 1;
+          this.resourceIndex.set(r.id, ri);
         }
-        resourceObjects.set(r, ri);
+        this.resourceObjects.set(r, ri);
       }
-      batch.resource[i] = ri;
-    } else batch.resource[i] = -1;
+      this.resource[i] = ri;
+    } else this.resource[i] = -1;
     const c = contextText(e);
-    let ci = contexts.get(c);
+    let ci = this.contextIndex.get(c);
     if (ci === undefined) {
-      ci = batch.contexts.push(c) - 1;
-      contexts.set(c, ci);
+      ci = this.contexts.push(c) - 1;
+      this.contextIndex.set(c, ci);
     }
-    batch.context[i] = ci;
-    batch.bodies[i] = bodyOf(e);
+    this.context[i] = ci;
+    this.bodies.push(bodyOf(e));
   }
-  return batch;
+
+  private grow(): void {
+    const c = this.times.length * 2;
+    const keys = new BigInt64Array(c);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.keyWords = new Uint32Array(keys.buffer);
+    this.times = grown(this.times, new Float64Array(c));
+    this.outcomes = grown(this.outcomes, new Uint8Array(c));
+    this.principal = grown(this.principal, new Int32Array(c));
+    this.resource = grown(this.resource, new Int32Array(c));
+    this.context = grown(this.context, new Int32Array(c));
+  }
+
+  /** The batch of the events added; the builder is not to be used after. */
+  build(): RowBatch {
+    const n = this.n;
+    const fit = <T extends { length: number; slice(a: number, b: number): T }>(a: T) =>
+      a.length === n ? a : a.slice(0, n);
+    return {
+      count: n,
+      keys: fit(this.keys),
+      times: fit(this.times),
+      outcomes: fit(this.outcomes),
+      principal: fit(this.principal),
+      resource: fit(this.resource),
+      context: fit(this.context),
+      bodies: this.bodies,
+      principals: this.principals,
+      resources: this.resources,
+      contexts: this.contexts,
+    };
+  }
+}
+
+function grown<T extends { set(a: T): void }>(old: T, fresh: T): T {
+  fresh.set(old);
+  return fresh;
 }
 
 /** The id of an encoded event (to tell a re-ingested event from a key collision). */

@@ -10,6 +10,7 @@ import {
   encodeRows,
   OUTCOME_CODE,
   type RowBatch,
+  RowsBuilder,
   rowKey,
 } from '../../store/rows.js';
 import { ROOT } from '../helpers.js';
@@ -178,6 +179,11 @@ describe('encodeRows', () => {
       expect(encodeRows(part)).toEqual(reference(part));
     }
     expect(encodeRows([])).toEqual(reference([]));
+    // Added one at a time into a builder that starts small and grows.
+    const rows = new RowsBuilder(3);
+    for (const e of events) rows.add(e);
+    expect(rows.count).toBe(events.length);
+    expect(rows.build()).toEqual(want);
   });
 
   it('keeps the first principal and resource seen for an id, and copies no principal extras', () => {
