@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
+import { once } from '../core/once.js';
 import { SecretValue } from '../core/secret.js';
 
 /**
@@ -109,6 +110,9 @@ const SM_PERMANENT = new Set([
   'InvalidSignatureException',
 ]);
 
+/** The SDK, loaded on the first read from Secrets Manager (loading it costs every command about 0.1 s). */
+const secretsManager = once(() => import('@aws-sdk/client-secrets-manager'));
+
 /** Resolves secret references into SecretValues, caching file and Secrets Manager reads with a TTL. */
 export class SecretResolver {
   readonly #cache = new Map<string, { value: SecretValue; until: number }>();
@@ -119,10 +123,12 @@ export class SecretResolver {
     this.#options = options;
   }
 
-  #client(region: string): SecretsManagerClient {
+  async #client(region: string): Promise<SecretsManagerClient> {
     let c = this.#clients.get(region);
     if (!c) {
-      c = this.#options.secretsManager?.(region) ?? new SecretsManagerClient({ region, maxAttempts: 1 });
+      c =
+        this.#options.secretsManager?.(region) ??
+        new (await secretsManager()).SecretsManagerClient({ region, maxAttempts: 1 });
       this.#clients.set(region, c);
     }
     return c;
@@ -177,8 +183,9 @@ export class SecretResolver {
     const region = SM_ARN.exec(ref.arn)?.[1] ?? 'us-east-1';
     let text: string | undefined;
     try {
-      const out = await this.#client(region).send(
-        new GetSecretValueCommand({ SecretId: ref.arn }),
+      const client = await this.#client(region);
+      const out = await client.send(
+        new (await secretsManager()).GetSecretValueCommand({ SecretId: ref.arn }),
         signal ? { abortSignal: signal } : {},
       );
       text = out.SecretString;

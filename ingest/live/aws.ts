@@ -1,6 +1,6 @@
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { z } from 'zod';
+import { once } from '../../core/once.js';
 import {
   Duration,
   type LiveBatch,
@@ -51,15 +51,23 @@ export function accountTargets(accounts: readonly AccountConfig[], region: strin
   if (accounts.length === 0) return [{ label: 'default', credentials: undefined }];
   return accounts.map((a) => ({
     label: /:iam::(\d{12}):/.exec(a.roleArn)![1]!,
-    credentials: fromTemporaryCredentials({
-      params: {
-        RoleArn: a.roleArn,
-        RoleSessionName: a.sessionName,
-        ...(a.externalId ? { ExternalId: a.externalId } : {}),
-      },
-      clientConfig: { region },
-    }),
+    credentials: lazyCredentials(async () =>
+      (await import('@aws-sdk/credential-providers')).fromTemporaryCredentials({
+        params: {
+          RoleArn: a.roleArn,
+          RoleSessionName: a.sessionName,
+          ...(a.externalId ? { ExternalId: a.externalId } : {}),
+        },
+        clientConfig: { region },
+      }),
+    ),
   }));
+}
+
+/** A credential provider made on first use (its SDK package costs every command time to load). */
+function lazyCredentials(make: () => Promise<AwsCredentialIdentityProvider>): AwsCredentialIdentityProvider {
+  const provider = once(make);
+  return async (options) => (await provider())(options);
 }
 
 /** SDK client options: region, the account's credentials, an endpoint only when configured. */

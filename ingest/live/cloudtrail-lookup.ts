@@ -1,5 +1,5 @@
-import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { z } from 'zod';
+import { once } from '../../core/once.js';
 import { accountTargets, clientConfig, pagedWindows, WindowOptions } from './aws.js';
 import { defineLiveSource, type LiveRecord, type LiveStream } from './source.js';
 
@@ -35,7 +35,11 @@ export const cloudtrailLookup = defineLiveSource({
     const streams: LiveStream[] = [];
     for (const region of config.regions) {
       for (const target of accountTargets(config.accounts, region)) {
-        const client = new CloudTrailClient(clientConfig(region, target, config.endpoint));
+        // The SDK is loaded on the first poll: loading it costs every command about 0.2 s.
+        const cloudtrail = once(async () => {
+          const sdk = await import('@aws-sdk/client-cloudtrail');
+          return { sdk, client: new sdk.CloudTrailClient(clientConfig(region, target, config.endpoint)) };
+        });
         const budget = deps.budgets.get(`aws:${target.label}:${region}:cloudtrail`, config.requestsPerSecond);
         for (const service of config.eventSources) {
           const id = `cloudtrail-lookup:${target.label}:${region}:${service}`;
@@ -46,8 +50,9 @@ export const cloudtrailLookup = defineLiveSource({
             timeRanged: true,
             poll: (ctx) =>
               pagedWindows(ctx, id, config, budget, async (start, end, token) => {
+                const { sdk, client } = await cloudtrail();
                 const page = await client.send(
-                  new LookupEventsCommand({
+                  new sdk.LookupEventsCommand({
                     LookupAttributes: [
                       { AttributeKey: 'EventSource', AttributeValue: `${service}.amazonaws.com` },
                     ],

@@ -1,5 +1,5 @@
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { z } from 'zod';
+import { once } from '../../core/once.js';
 import { accountTargets, clientConfig, pagedWindows, WindowOptions } from './aws.js';
 import { defineLiveSource, type LiveStream } from './source.js';
 
@@ -34,7 +34,14 @@ export const cloudwatchLogs = defineLiveSource({
   create(config, deps) {
     const streams: LiveStream[] = [];
     for (const target of accountTargets(config.accounts, config.region)) {
-      const client = new CloudWatchLogsClient(clientConfig(config.region, target, config.endpoint));
+      // The SDK is loaded on the first poll: loading it costs every command about 0.2 s.
+      const logs = once(async () => {
+        const sdk = await import('@aws-sdk/client-cloudwatch-logs');
+        return {
+          sdk,
+          client: new sdk.CloudWatchLogsClient(clientConfig(config.region, target, config.endpoint)),
+        };
+      });
       const budget = deps.budgets.get(`aws:${target.label}:${config.region}:logs`, config.requestsPerSecond);
       for (const group of config.logGroups) {
         const id = `cloudwatch-logs:${target.label}:${config.region}:${group}`;
@@ -46,8 +53,9 @@ export const cloudwatchLogs = defineLiveSource({
           timeRanged: true,
           poll: (ctx) =>
             pagedWindows(ctx, id, config, budget, async (start, end, token) => {
+              const { sdk, client } = await logs();
               const page = await client.send(
-                new FilterLogEventsCommand({
+                new sdk.FilterLogEventsCommand({
                   ...groupParam,
                   startTime: start,
                   endTime: end,
