@@ -1,26 +1,62 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import { IngestStats } from '../ingest/pipeline.js';
-import { storedBuffers, storedRows } from '../store/rows.js';
+import { type RowBatch, rowBuffers, storedBuffers, storedRows } from '../store/rows.js';
 import { Store } from '../store/store.js';
-import type { Batch, FromWorker, WorkerInput } from './parallel.js';
+import {
+  type Batch,
+  BULK_AUTOCHECKPOINT,
+  type FromWorker,
+  SENT_AHEAD,
+  type ToWorker,
+  type WorkerInput,
+} from './parallel.js';
 import { type BatchCounts, commitRows, inlineBatches } from './pipeline.js';
 
 /**
- * The read side of `ingest` on another core: files → normalized events → stored in batches, each in
- * its own transaction (taken with BEGIN IMMEDIATE, since other workers may write too), then reported.
+ * The read side of `ingest` on another core: files → normalized events → batches of rows, either sent
+ * to the main thread to store, or stored here, each in its own transaction (taken with BEGIN IMMEDIATE,
+ * since other workers may write too), then reported.
  */
 const port = parentPort!;
 const input = workerData as WorkerInput;
-const store = Store.open(input.store);
-// Other workers' transactions come first: wait for them rather than fail.
-store.db.pragma('busy_timeout = 60000');
-// Bulk loading: checkpoint the WAL every 64 MB instead of every 4 MB. Measured on 200k CloudTrail
-// records: the worker's commits (each followed by a checkpoint and its fsyncs) went from ~0.65 s to ~0.15 s.
-store.db.pragma('wal_autocheckpoint = 16384');
+const store = input.store === null ? null : Store.open(input.store);
+if (store) {
+  // Other workers' transactions come first: wait for them rather than fail.
+  store.db.pragma('busy_timeout = 60000');
+  store.db.pragma(`wal_autocheckpoint = ${BULK_AUTOCHECKPOINT}`);
+}
 const clock = { now: () => input.startedAt };
 
-function store1(batch: Batch): void {
+/** Batches sent and not yet stored by the main thread: at most SENT_AHEAD, so memory stays flat. */
+let unstored = 0;
+let stored: (() => void) | undefined;
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'stored') {
+    unstored--;
+    stored?.();
+  }
+});
+
+async function deliver(batch: Batch): Promise<void> {
+  if (store) return store1(store, batch);
+  const { rows } = batch;
+  port.postMessage(
+    { type: 'batch', rows, quarantine: batch.quarantine, latest: latestOf(rows) } satisfies FromWorker,
+    rowBuffers(rows),
+  );
+  unstored++;
+  while (unstored >= SENT_AHEAD) await new Promise<void>((r) => (stored = r));
+  stored = undefined;
+}
+
+function latestOf(rows: RowBatch): number {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < rows.count; i++) if (rows.times[i]! > latest) latest = rows.times[i]!;
+  return latest;
+}
+
+function store1(store: Store, batch: Batch): void {
   const { rows, quarantine } = batch;
   const counts: BatchCounts = { newEvents: 0, duplicateEvents: 0, newAlerts: [], updatedAlerts: 0 };
   let committed: ReturnType<typeof commitRows>;
@@ -32,8 +68,7 @@ function store1(batch: Batch): void {
     if (store.db.inTransaction) store.db.exec('ROLLBACK');
     throw err;
   }
-  let latest = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < rows.count; i++) if (rows.times[i]! > latest) latest = rows.times[i]!;
+  const latest = latestOf(rows);
   const { earliest, inserted } = committed;
   // The new events, for detection on the main thread (committed: it finds their dictionary rows).
   const fresh =
@@ -56,12 +91,13 @@ try {
   const onFile = (file: { name: string }, index: number) =>
     port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker);
   const own = { format: input.format, onFile };
-  for await (const batch of inlineBatches(input.paths, stats, own, input.batchEvents)) store1(batch);
+  for await (const batch of inlineBatches(input.paths, stats, own, input.batchEvents)) await deliver(batch);
   if (input.shared.length > 0) {
     const opts = { format: input.format, onFile, shard: input.shard };
-    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents)) store1(batch);
+    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents))
+      await deliver(batch);
   }
-  store.close();
+  store?.close();
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {
   port.postMessage({

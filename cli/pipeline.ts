@@ -15,10 +15,18 @@ import {
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
-import { encodeRows, type RowBatch, RowsBuilder, type StoredRows, storedRow } from '../store/rows.js';
+import {
+  encodeRows,
+  type RowBatch,
+  RowsBuilder,
+  type StoredRows,
+  storedRow,
+  storedRows,
+} from '../store/rows.js';
 import type { InsertedRows, Store } from '../store/store.js';
 import {
   type Batch,
+  BULK_AUTOCHECKPOINT,
   inputFiles,
   inputWeight,
   normalizeInWorker,
@@ -397,8 +405,8 @@ export async function* inlineBatches(
 type ReadItem = Batch | Stored;
 
 /**
- * Where batches come from: worker threads that store them too, for large inputs (or when `threads`
- * asks); else this thread, which stores them.
+ * Where batches come from: worker threads for large inputs (or when `threads` asks), which send them
+ * here to store (one worker) or store them too (several); else this thread, which stores them.
  */
 async function readSide(
   paths: readonly string[],
@@ -436,8 +444,9 @@ async function readSide(
 
 /**
  * ingest → normalize → store → detect → alert: the batch job behind `vigil ingest` and `npm start`.
- * For large inputs, worker threads (one per core but this one's) read, normalize and store, while this
- * thread detects behind them when the input comes in time order (see AheadDetection). The rest of
+ * For large inputs, worker threads (one per core but this one's) read and normalize, and store (or,
+ * one worker, send this thread the batches to store), while this thread detects behind them when the
+ * input comes in time order (see AheadDetection). The rest of
  * detection runs here after reading, in event-time order over the whole run.
  */
 export async function runIngest(paths: readonly string[], opts: RunIngestOptions): Promise<IngestSummary> {
@@ -456,6 +465,9 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   const { items, workers } = await readSide(paths, stats, opts, frontier);
   const ahead =
     workers && opts.aheadDetection !== false ? new AheadDetection(opts, opts.aheadEvents) : undefined;
+  // Workers read in bulk, and this thread may store what they read: checkpoint less often meanwhile.
+  const autocheckpoint = opts.store.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  if (workers) opts.store.db.pragma(`wal_autocheckpoint = ${BULK_AUTOCHECKPOINT}`);
   let next = items.next();
   let arrived = false;
   const watch = () => {
@@ -476,20 +488,26 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
       const r = await next;
       if (r.done) break;
       let earliest: number;
-      if ('quarantine' in r.value)
-        earliest = commitRows(opts, r.value.rows, r.value.quarantine, summary).earliest;
-      else {
+      let fresh: StoredRows | undefined;
+      if ('quarantine' in r.value) {
+        const { rows } = r.value;
+        const c = commitRows(opts, rows, r.value.quarantine, summary);
+        earliest = c.earliest;
+        const { index, ids } = c.inserted;
+        if (ahead && index.length > 0) fresh = storedRows(rows, index, ids);
+      } else {
         earliest = r.value.earliest;
         summary.newEvents += r.value.newEvents;
         summary.duplicateEvents += r.value.duplicateEvents;
       }
       next = items.next();
       watch();
-      ahead?.stored(earliest, 'quarantine' in r.value ? undefined : r.value.rows);
+      ahead?.stored(earliest, 'quarantine' in r.value ? fresh : r.value.rows);
       if (opts.signal?.aborted) break;
     }
   } finally {
     await items.return(undefined);
+    opts.store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
   }
   // Stopped early, batches a worker stored may not have been checked against what was detected.
   if (opts.signal?.aborted) ahead?.discard();

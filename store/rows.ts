@@ -319,16 +319,16 @@ export class RowsBuilder {
   /** The batch of the events added; the builder is not to be used after. */
   build(): RowBatch {
     const n = this.n;
-    const fit = <T extends { length: number; slice(a: number, b: number): T }>(a: T) =>
+    const trimmed = <T extends { length: number; slice(a: number, b: number): T }>(a: T) =>
       a.length === n ? a : a.slice(0, n);
     return {
       count: n,
-      keys: fit(this.keys),
-      times: fit(this.times),
-      outcomes: fit(this.outcomes),
-      principal: fit(this.principal),
-      resource: fit(this.resource),
-      context: fit(this.context),
+      keys: trimmed(this.keys),
+      times: trimmed(this.times),
+      outcomes: trimmed(this.outcomes),
+      principal: trimmed(this.principal),
+      resource: trimmed(this.resource),
+      context: trimmed(this.context),
       bodies: this.bodies,
       principals: this.principals,
       resources: this.resources,
@@ -340,6 +340,13 @@ export class RowsBuilder {
 function grown<T extends { set(a: T): void }>(old: T, fresh: T): T {
   fresh.set(old);
   return fresh;
+}
+
+/** The buffers of a batch's columns, to transfer rather than copy them to another thread. */
+export function rowBuffers(b: RowBatch): ArrayBuffer[] {
+  return [b.keys, b.times, b.outcomes, b.principal, b.resource, b.context].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
 }
 
 /** The id of an encoded event (to tell a re-ingested event from a key collision). */

@@ -111,7 +111,7 @@ describe('runIngest across threads', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ordered.ndjson'), lines.join('\n'));
     const one = await ingest(dir, 1);
-    // One worker, batches of 100 events: detection runs between batches, behind the worker.
+    // One worker, batches of 100 events, which this thread stores: detection runs between batches.
     const two = await ingest(dir, 2, 0, 100);
     expect(one.alerts.length).toBeGreaterThan(0);
     expect(one.summary.ahead).toBeUndefined();
@@ -120,6 +120,12 @@ describe('runIngest across threads', () => {
     expect(two.summary.ahead?.detected).toBeLessThanOrEqual(two.summary.newEvents);
     expect(two.events).toEqual(one.events);
     expect(two.alerts).toEqual(one.alerts);
+    // Two workers sharing the file by line, which store their batches and send the new events over.
+    const three = await ingest(dir, 3, 0, 100);
+    expect(three.summary.ahead?.discarded).toBe(false);
+    expect(three.summary.ahead?.detected).toBeLessThanOrEqual(three.summary.newEvents);
+    expect(three.events).toEqual(one.events);
+    expect(three.alerts).toEqual(one.alerts);
   }, 60_000);
 
   it('detects ahead only the new events: an input read twice in one run, the second time all stored', async () => {
