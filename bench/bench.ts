@@ -484,9 +484,10 @@ async function main(): Promise<void> {
         `vigil normalize: for inputs of 16 MB or more, ${cores} workers (one per core) parse, normalize and write NDJSON\n` +
         '  bytes while the main thread reads (cutting large JSON Lines files into 1 MiB runs of lines) and writes\n' +
         '  them out in input order; start-up (about 0.5 s) included.\n' +
-        'ingest: normalize workers (one per core but one) read, normalize, encode and store, and hand the new\n' +
-        '  events to the main thread, which detects behind them, in event-time order, while they read (on\n' +
-        '  time-ordered input; otherwise after).\n' +
+        'ingest: normalize workers (one per core but one) read, normalize and encode; one worker sends its\n' +
+        '  batches to the main thread to store, several store their own and send the new events over. The main\n' +
+        '  thread detects behind them, in event-time order, while they read (on time-ordered input; otherwise\n' +
+        '  after).\n' +
         '  Large files are shared by line among the workers, small ones dealt out.\n',
     );
     if (splits.length)
