@@ -256,8 +256,9 @@ const AHEAD_MAX_ALERTS = 10_000;
 const AHEAD_MAX_EVENTS = 200_000;
 
 /**
- * Detection run ahead, while the workers read: on the new events the workers send with each stored
- * batch (they need not be read back from the store), once they are older than every worker's progress
+ * Detection run ahead, while the workers read: on the new events of each stored batch (stored here,
+ * or sent over by the worker that stored it: they are not read back from the store), once they are
+ * older than every worker's progress
  * (`ReadFrontier.watermark`), in event-time order, on this thread's idle time. Nothing is written
  * until reading ends: the detector state stays in the state cache and the alerts in memory. If a
  * stored event turns out to be no later than the last one detected (the input was not in time order),
@@ -266,7 +267,7 @@ const AHEAD_MAX_EVENTS = 200_000;
  */
 class AheadDetection {
   private readonly open = new Map<string, TouchedAlert>();
-  /** New events sent by the workers and not yet detected: each batch's rows left, and their least time. */
+  /** New events stored and not yet detected: each batch's rows left, and their least time. */
   private buffered: { rows: StoredRows; left: number[]; least: number }[] = [];
   private bufferedEvents = 0;
   /** Event time (ms) of the last event detected; every stored event up to it has been detected. */
