@@ -211,10 +211,10 @@ export function normalizeThreads(): number {
 }
 
 /**
- * Reads and normalizes on worker threads while the caller detects on this one. Either the workers send
- * their batches of rows for the caller to store (at most SENT_AHEAD each ahead of it), or each stores
- * its batches itself, in the store at `store` (one transaction each, queued for detection as
- * `commitRows` does), and reports what it stored (see `storeOn`). Small input files are dealt out among the workers;
+ * Reads and normalizes on worker threads while the caller detects on this one. A single worker sends
+ * its batches of rows for the caller to store (at most SENT_AHEAD ahead of it); several each store
+ * their batches themselves, in the store at `store` (one transaction each, queued for detection as
+ * `commitRows` does), and report what they stored. Small input files are dealt out among the workers;
  * large ones are read by all, each parsing its share of the lines. The order of batches does not
  * matter: detection sorts events by time. `stats` is filled in when the generator ends.
  */
@@ -224,12 +224,6 @@ export async function* normalizeInWorker(
     format: string | undefined;
     /** The store's file. */
     store: string;
-    /**
-     * Who stores the batches: the main thread (the caller stores what it is given), or each worker
-     * (it reports what it stored). By default the main thread when there is one worker: on two cores
-     * the worker sets the pace and the main thread has time to spare; with more, the workers.
-     */
-    storeOn?: 'main' | 'workers';
     /** When the run started (ms), for quarantine entries. */
     startedAt: number;
     threads?: number;
@@ -254,7 +248,9 @@ export async function* normalizeInWorker(
     Math.min(input.threads ?? normalizeThreads(), shared.length ? Number.POSITIVE_INFINITY : whole.length),
   );
   input.frontier?.start(n);
-  const mainStores = (input.storeOn ?? (n === 1 ? 'main' : 'workers')) === 'main';
+  // One worker (two cores) sets the pace and leaves the caller time to spare: the caller stores. Several
+  // store their own batches, since the caller's detection then sets the pace.
+  const mainStores = n === 1;
   const queue: { index: number; m: FromWorker }[] = [];
   let notify: (() => void) | undefined;
   let running = n;
