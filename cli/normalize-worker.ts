@@ -5,7 +5,7 @@ import { type RowBatch, rowBuffers, storedBuffers, storedRows } from '../store/r
 import { Store } from '../store/store.js';
 import {
   type Batch,
-  BULK_AUTOCHECKPOINT,
+  bulkLoading,
   type FromWorker,
   SENT_AHEAD,
   type ToWorker,
@@ -24,7 +24,7 @@ const store = input.store === null ? null : Store.open(input.store);
 if (store) {
   // Other workers' transactions come first: wait for them rather than fail.
   store.db.pragma('busy_timeout = 60000');
-  store.db.pragma(`wal_autocheckpoint = ${BULK_AUTOCHECKPOINT}`);
+  bulkLoading(store.db);
 }
 const clock = { now: () => input.startedAt };
 

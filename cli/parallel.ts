@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 import { UsageError, VigilError } from '../core/errors.js';
 import type { IngestStats, QuarantineEntry } from '../ingest/pipeline.js';
 import { listInputs, type Shard } from '../ingest/reader.js';
@@ -78,10 +79,25 @@ export function failureError(m: WorkerFailure): Error {
 export const SENT_AHEAD = 4;
 
 /**
- * WAL pages between checkpoints while bulk loading: 64 MB instead of 4 MB. Measured on 200k CloudTrail
- * records: the commits (each followed by a checkpoint and its fsyncs) went from ~0.65 s to ~0.15 s.
+ * Sets a store's connection up for loading many events, and returns what puts it back:
+ * - the WAL is checkpointed every 64 MB instead of every 4 MB (measured on 200k CloudTrail records: the
+ *   commits, each followed by a checkpoint and its fsyncs, went from ~0.65 s to ~0.15 s);
+ * - the page cache is 16 MB instead of 2 MB, since the query indexes are written all over (measured on
+ *   a million CloudTrail records, one worker: 36.4 s against 38.9 s on average, over seven runs with a
+ *   larger cache and four without, which varied by several seconds; peak memory about the same).
  */
-export const BULK_AUTOCHECKPOINT = 16384;
+export function bulkLoading(db: Database.Database): () => void {
+  const before = {
+    autocheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number,
+    cache: db.pragma('cache_size', { simple: true }) as number,
+  };
+  db.pragma('wal_autocheckpoint = 16384');
+  db.pragma('cache_size = -16384');
+  return () => {
+    db.pragma(`wal_autocheckpoint = ${before.autocheckpoint}`);
+    db.pragma(`cache_size = ${before.cache}`);
+  };
+}
 
 export type FromWorker =
   | ({ type: 'stored' } & Stored)

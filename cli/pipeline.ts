@@ -26,7 +26,7 @@ import {
 import type { InsertedRows, Store } from '../store/store.js';
 import {
   type Batch,
-  BULK_AUTOCHECKPOINT,
+  bulkLoading,
   inputFiles,
   inputWeight,
   normalizeInWorker,
@@ -466,9 +466,8 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   const { items, workers } = await readSide(paths, stats, opts, frontier);
   const ahead =
     workers && opts.aheadDetection !== false ? new AheadDetection(opts, opts.aheadEvents) : undefined;
-  // Workers read in bulk, and this thread may store what they read: checkpoint less often meanwhile.
-  const autocheckpoint = opts.store.db.pragma('wal_autocheckpoint', { simple: true }) as number;
-  if (workers) opts.store.db.pragma(`wal_autocheckpoint = ${BULK_AUTOCHECKPOINT}`);
+  // Workers read in bulk, and this thread may store what they read.
+  const restore = workers ? bulkLoading(opts.store.db) : undefined;
   let next = items.next();
   let arrived = false;
   const watch = () => {
@@ -508,7 +507,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
     }
   } finally {
     await items.return(undefined);
-    opts.store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+    restore?.();
   }
   // Stopped early, batches a worker stored may not have been checked against what was detected.
   if (opts.signal?.aborted) ahead?.discard();

@@ -2,7 +2,7 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { readingOrder } from '../../cli/parallel.js';
+import { bulkLoading, readingOrder } from '../../cli/parallel.js';
 import { runIngest } from '../../cli/pipeline.js';
 import { systemClock } from '../../core/clock.js';
 import { generateDemo } from '../../demo/generate.js';
@@ -179,6 +179,21 @@ describe('runIngest across threads', () => {
     expect(two.events).toEqual(one.events);
     expect(two.alerts).toEqual(one.alerts);
   }, 60_000);
+
+  it('sets a store up for bulk loading and puts it back as it was', () => {
+    const store = Store.open(join(tempDir(), 'v.db'));
+    const settings = () => [
+      store.db.pragma('wal_autocheckpoint', { simple: true }),
+      store.db.pragma('cache_size', { simple: true }),
+    ];
+    const before = settings();
+    const restore = bulkLoading(store.db);
+    expect(settings()).toEqual([16384, -16384]);
+    expect(settings()).not.toEqual(before);
+    restore();
+    expect(settings()).toEqual(before);
+    store.close();
+  });
 
   it('reads a tree of CloudTrail objects by delivery time across regions, anything else as listed', () => {
     const ct = (region: string, stamp: string) => ({
