@@ -309,27 +309,39 @@ export class Store {
       args[at + 5] = contexts[b.context[i]!]!;
       args[at + 6] = b.bodies[i]!;
     };
+    /** Inserts row `i` alone, under `key` (a probed one) if given. */
+    const insertOne = (i: number, key?: bigint) => {
+      put(i, 0);
+      if (key !== undefined) args[0] = key;
+      return this.stmts.insertEvent.run(...args.slice(0, 7));
+    };
+    // The last row before each statement: where a clean statement's rows start.
+    let last = this.lastSeq();
     let i = 0;
     for (; i + INSERT_ROWS <= b.count; i += INSERT_ROWS) {
-      const before = this.lastSeq();
       for (let k = 0; k < INSERT_ROWS; k++) put(i + k, 7 * k);
       const res = this.stmts.insertEvents.run(...args);
       if (res.changes === INSERT_ROWS) {
-        const last = Number(res.lastInsertRowid);
-        for (let k = 0; k < INSERT_ROWS; k++) {
-          index.push(i + k);
-          seqs.push(last - INSERT_ROWS + 1 + k);
+        for (let k = 1; k <= INSERT_ROWS; k++) {
+          index.push(i + k - 1);
+          seqs.push(last + k);
         }
-      } else this.settleRows(b, i, i + INSERT_ROWS, before, index, seqs);
+        last = Number(res.lastInsertRowid);
+      } else {
+        this.settleRows(b, i, i + INSERT_ROWS, last, index, seqs, insertOne);
+        last = this.lastSeq();
+      }
     }
     for (; i < b.count; i++) {
-      const before = this.lastSeq();
-      put(i, 0);
-      const res = this.stmts.insertEvent.run(...args.slice(0, 7));
+      const res = insertOne(i);
       if (res.changes === 1) {
         index.push(i);
         seqs.push(Number(res.lastInsertRowid));
-      } else this.settleRows(b, i, i + 1, before, index, seqs);
+        last = Number(res.lastInsertRowid);
+      } else {
+        this.settleRows(b, i, i + 1, last, index, seqs, insertOne);
+        last = this.lastSeq();
+      }
     }
     return { index, seqs, ids: { principals, resources, contexts } };
   }
@@ -338,9 +350,17 @@ export class Store {
    * After a statement inserted rows `from` to `to` of `b` but skipped some: finds which were stored (a
    * row after `before` holds their id, and no earlier row of the batch claimed it), which were already
    * there (the same event again), and which lost their key to another event (vanishingly rare): those
-   * probe on to the next key.
+   * probe on to the next key, inserted by `insertOne`.
    */
-  private settleRows(b: RowBatch, from: number, to: number, before: number, index: number[], seqs: number[]) {
+  private settleRows(
+    b: RowBatch,
+    from: number,
+    to: number,
+    before: number,
+    index: number[],
+    seqs: number[],
+    insertOne: (i: number, key: bigint) => Database.RunResult,
+  ) {
     const claimed = new Set<number>();
     for (let i = from; i < to; i++) {
       const id = bodyId(b.bodies[i]!);
@@ -350,17 +370,7 @@ export class Store {
         const at = this.stmts.eventAt.get(key) as { seq: number; id: string } | undefined;
         if (at === undefined) {
           // Free: only a probed key can be (the statement took or found every first key).
-          const r = b.resource[i]!;
-          const res = this.stmts.insertEvent.run(
-            key,
-            time,
-            this.principalId(b.principals[b.principal[i]!]!),
-            r < 0 ? null : this.resourceId(b.resources[r]!),
-            b.outcomes[i]!,
-            this.contextId(b.contexts[b.context[i]!]!),
-            b.bodies[i]!,
-          );
-          const seq = Number(res.lastInsertRowid);
+          const seq = Number(insertOne(i, key).lastInsertRowid);
           claimed.add(seq);
           index.push(i);
           seqs.push(seq);
