@@ -282,13 +282,11 @@ class AheadDetection {
     private readonly maxEvents = AHEAD_MAX_EVENTS,
   ) {}
 
-  /** After each stored batch: `earliest` is the earliest new event time, `rows` the new events. */
+  /** After each stored batch: `rows` are the new events, `earliest` the earliest time among them. */
   stored(earliest: number, rows: StoredRows | undefined): void {
     if (earliest <= this.through && !this.discarded) this.discard();
     if (rows === undefined || this.discarded || this.stopped) return;
-    let least = Number.POSITIVE_INFINITY;
-    for (let k = 0; k < rows.count; k++) if (rows.times[k]! < least) least = rows.times[k]!;
-    this.buffered.push({ rows, left: Array.from({ length: rows.count }, (_, k) => k), least });
+    this.buffered.push({ rows, left: Array.from({ length: rows.count }, (_, k) => k), least: earliest });
     this.bufferedEvents += rows.count;
     if (this.bufferedEvents > this.maxEvents) this.stop();
   }
