@@ -132,6 +132,32 @@ export function isSecretRead(
   );
 }
 
+/** "00" to "99", and "000" to "999": the fields of a time, without padding per call. */
+const DIGITS2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** The day `timeText` formatted last: its first millisecond and `YYYY-MM-DDT`. */
+let textDay = Number.NaN;
+let textDayPrefix = '';
+
+/**
+ * An event time from milliseconds, exactly as `new Date(ms).toISOString()` writes it: the inverse of
+ * `eventTime`. Detection turns every stored event back into an object, and events come day by day, so
+ * the date is formatted once per day and the clock from tables; anything unusual goes to Date.
+ */
+export function timeText(ms: number): string {
+  let rest = ms - textDay;
+  if (!(rest >= 0 && rest < 86_400_000 && Number.isInteger(ms))) {
+    // Years 0000 to 9999 only: others are written with a sign and six digits.
+    if (!(Number.isInteger(ms) && ms >= -62_167_219_200_000 && ms < 253_402_300_800_000))
+      return new Date(ms).toISOString();
+    textDay = ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000);
+    textDayPrefix = new Date(textDay).toISOString().slice(0, 11);
+    rest = ms - textDay;
+  }
+  const s = Math.floor(rest / 1000);
+  return `${textDayPrefix}${DIGITS2[Math.floor(s / 3600)]}:${DIGITS2[Math.floor(s / 60) % 60]}:${DIGITS2[s % 60]}.${DIGITS3[rest - s * 1000]}Z`;
+}
+
 /**
  * Milliseconds of an event time. Normalized times are always `YYYY-MM-DDTHH:MM:SS.mmmZ`, which this
  * reads with arithmetic (Date.parse costs several times more, and detection reads every event's time);

@@ -28,7 +28,7 @@ export interface NetworkOptions {
   /** Extra CIDRs to treat as inside (corporate egress, VPN). */
   readonly internalCidrs?: readonly string[] | undefined;
   /** Country lookup; by default the `geoip-country` database, loaded on first use (about 19 MB of memory). */
-  readonly country?: ((ip: string) => string | null) | undefined;
+  readonly country?: ((ip: string, v4?: number) => string | null) | undefined;
 }
 
 interface Range {
@@ -90,7 +90,6 @@ function within<T extends number | bigint>(ranges: readonly { start: T; end: T }
   return false;
 }
 
-/** A valid dotted IPv4 address as a number. */
 /** A valid dotted-quad IPv4 address as a number, digit by digit (no array or strings per call). */
 function ipv4Value(ip: string): number {
   let v = 0;
@@ -174,17 +173,20 @@ export function loadAwsIpRanges(path: string): AwsRanges {
   return { set: new RangeSet(cidrs) };
 }
 
-let geoLookup: ((ip: string) => string | null) | undefined;
+let geoLookup: ((ip: string | number) => string | null) | undefined;
 
-/** Country of a public address from the `geoip-country` package (GeoLite2), loaded once. */
-export function geoCountry(ip: string): string | null {
+/**
+ * Country of a public address from the `geoip-country` package (GeoLite2), loaded once. `v4` is the
+ * address as a number when it is IPv4 (see ipv4Value): the package then skips reading the text again.
+ */
+export function geoCountry(ip: string, v4 = -1): string | null {
   if (!geoLookup) {
     const geoip = createRequire(import.meta.url)('geoip-country') as {
-      lookup(ip: string): { country?: string } | null;
+      lookup(ip: string | number): { country?: string } | null;
     };
     geoLookup = (a) => geoip.lookup(a)?.country ?? null;
   }
-  return geoLookup(ip);
+  return geoLookup(v4 >= 0 ? v4 : ip);
 }
 
 const SERVICE_HOST = /(^AWS Internal$)|(\.amazonaws\.com(\.cn)?$)/i;
@@ -210,7 +212,7 @@ export function uaFamily(ua: string | null | undefined): string | null {
 export class NetworkClassifier {
   private readonly internal: RangeSet;
   private readonly aws: RangeSet | undefined;
-  private readonly country: (ip: string) => string | null;
+  private readonly country: (ip: string, v4?: number) => string | null;
 
   constructor(options: NetworkOptions = {}) {
     this.internal = new RangeSet(options.internalCidrs ?? []);
@@ -277,7 +279,7 @@ export class NetworkClassifier {
     if (has(PRIVATE) || has(this.internal)) {
       return { netClass: 'internal', country: null, network: 'private', uaFamily: family };
     }
-    const country = this.country(ip);
+    const country = this.country(ip, v4);
     if (this.aws && has(this.aws)) return { netClass: 'cloud', country, network: 'aws', uaFamily: family };
     return { netClass: 'public', country, network: prefix(ip, kind), uaFamily: family };
   }

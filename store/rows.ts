@@ -4,6 +4,7 @@ import {
   type Principal,
   type Resource,
   type SecretAccessEvent,
+  timeText,
 } from '../core/event.js';
 import { sha1Uint32 } from '../core/hash.js';
 import { SequenceMemo } from '../core/memo.js';
@@ -148,7 +149,7 @@ export function decode(
   if (vpce !== ABSENT) source.vpcEndpointId = vpce;
   const e: SecretAccessEvent = {
     id,
-    time: new Date(row.time).toISOString(),
+    time: timeText(row.time),
     provider,
     service,
     operation,

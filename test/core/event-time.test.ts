@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventTime } from '../../core/event.js';
+import { eventTime, timeText } from '../../core/event.js';
 import { hourOfDay, hourOfWeek, isWeekend } from '../../detectors/baseline.js';
 
 // Spread over 1970..2099, every month and day, leap days and century boundaries included.
@@ -21,6 +21,29 @@ describe('eventTime', () => {
     expect(eventTime('2026-11-02T10:00:00Z')).toBe(Date.parse('2026-11-02T10:00:00Z'));
     expect(eventTime('2026-11-02T10:00:00.000+01:00')).toBe(Date.parse('2026-11-02T09:00:00.000Z'));
     expect(eventTime('not a time')).toBeNaN();
+  });
+});
+
+describe('timeText', () => {
+  it('writes times exactly as Date.toISOString does, in any order of days', () => {
+    // Forwards, backwards and within one day, so the remembered day is both reused and replaced.
+    const within = Array.from({ length: 2000 }, (_, i) => Date.UTC(2026, 10, 29) + i * 43_201 + (i % 997));
+    const all = [
+      ...times,
+      ...[...times].reverse(),
+      ...within,
+      -1,
+      -86_400_001,
+      Date.UTC(1, 0, 1),
+      -62_167_219_200_000,
+    ];
+    for (const t of all) expect(timeText(t)).toBe(new Date(t).toISOString());
+  });
+
+  it('hands what it does not format to Date', () => {
+    for (const t of [253_402_300_800_000, -62_167_219_200_001, 1.5])
+      expect(timeText(t)).toBe(new Date(t).toISOString());
+    expect(() => timeText(Number.NaN)).toThrow(RangeError);
   });
 });
 

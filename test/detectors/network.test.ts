@@ -53,3 +53,27 @@ describe('NetworkClassifier', () => {
     }
   });
 });
+
+describe('countries', () => {
+  it('are what the geoip-country package says, IPv4 addresses passed to it as numbers', async () => {
+    const { createRequire } = await import('node:module');
+    const geoip = createRequire(import.meta.url)('geoip-country') as {
+      lookup(ip: string): { country?: string } | null;
+    };
+    const net = new NetworkClassifier();
+    const ips = ['8.8.8.8', '81.2.69.160', '1.1.1.1', '185.199.108.1', '203.0.113.9', '2a00:1450:4001::1'];
+    // A spread of IPv4 addresses, so a number read wrongly lands in another country's range.
+    for (let i = 1; i < 223; i += 3) ips.push(`${i}.${(i * 37) % 256}.${(i * 11) % 256}.${i % 250}`);
+    const countries = new Set<string | null>();
+    for (const ip of ips) {
+      const expected = geoip.lookup(ip)?.country ?? null;
+      const source = { ip, userAgent: null, viaService: null };
+      const info = net.classify({ source });
+      if (info.netClass === 'public' || info.netClass === 'cloud') {
+        expect(info.country, ip).toBe(expected);
+        countries.add(expected);
+      }
+    }
+    expect(countries.size).toBeGreaterThan(10);
+  });
+});
