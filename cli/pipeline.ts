@@ -5,7 +5,6 @@ import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
 import type { SecretAccessEvent } from '../core/event.js';
 import type { DetectionEngine, TouchedAlert } from '../detectors/engine.js';
-import { compareEvents } from '../detectors/queue.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
   IngestStats,
@@ -16,6 +15,7 @@ import {
 import { openDeliveries } from '../store/deliveries.js';
 import { PendingQueue } from '../store/pending.js';
 import {
+  bodyId,
   encodeRows,
   type RowBatch,
   RowsBuilder,
@@ -181,7 +181,7 @@ export function detectQueued(
           const events = queue.take(until, DETECT_CHUNK);
           if (events.length === 0) break;
           taken += events.length;
-          firstEventTime ??= firstEventTimeOf(store, events);
+          firstEventTime ??= firstEventTimeOf(store, Date.parse(events[0]!.time));
           detectInto(opts, events, firstEventTime, open);
         }
         if (taken === 0) return true;
@@ -198,8 +198,8 @@ export function detectQueued(
 }
 
 /** The start of the global warm-up: the first event the store ever saw (or the first of `events`). */
-function firstEventTimeOf(store: Store, events: readonly SecretAccessEvent[]): number {
-  return Number(store.getMeta('firstEventTime') ?? Date.parse(events[0]!.time));
+function firstEventTimeOf(store: Store, first: number): number {
+  return Number(store.getMeta('firstEventTime') ?? first);
 }
 
 /**
@@ -208,7 +208,7 @@ function firstEventTimeOf(store: Store, events: readonly SecretAccessEvent[]): n
  */
 function detectInto(
   opts: Pick<DetectOptions, 'store' | 'engine'>,
-  events: readonly SecretAccessEvent[],
+  events: Iterable<SecretAccessEvent>,
   firstEventTime: number,
   open: Map<string, TouchedAlert>,
 ): void {
@@ -294,9 +294,9 @@ class AheadDetection {
   /** Detects the buffered events before `watermark`; returns how many it detected. */
   advance(watermark: number): number {
     if (this.stopped || this.discarded || !Number.isFinite(watermark)) return 0;
-    const { events, last } = this.take(watermark);
-    if (events.length === 0) return 0;
-    this.firstEventTime ??= firstEventTimeOf(this.opts.store, events);
+    const { events, count, first, last } = this.take(watermark);
+    if (count === 0) return 0;
+    this.firstEventTime ??= firstEventTimeOf(this.opts.store, first);
     try {
       detectInto(this.opts, events, this.firstEventTime, this.open);
     } catch (err) {
@@ -304,15 +304,26 @@ class AheadDetection {
       throw err;
     }
     this.through = last;
-    this.detected += events.length;
+    this.detected += count;
     if (this.open.size >= AHEAD_MAX_ALERTS) this.stop();
-    return events.length;
+    return count;
   }
 
-  /** Takes the buffered events before `watermark` out of the buffer, in detection order. */
-  private take(watermark: number): { events: SecretAccessEvent[]; last: number } {
-    const { store } = this.opts;
-    const events: SecretAccessEvent[] = [];
+  /**
+   * Takes the buffered events before `watermark` out of the buffer, in detection order (time, then id,
+   * as compareEvents): sorted by the rows' times, and each event made from its row only when detection
+   * comes to it, so the events of a chunk do not all live at once (they would outlive the young
+   * generation and cost old-generation collections).
+   */
+  private take(watermark: number): {
+    events: Iterable<SecretAccessEvent>;
+    count: number;
+    first: number;
+    last: number;
+  } {
+    const from: StoredRows[] = [];
+    const at: number[] = [];
+    const times: number[] = [];
     let last = this.through;
     const kept: typeof this.buffered = [];
     for (const b of this.buffered) {
@@ -325,7 +336,9 @@ class AheadDetection {
       for (const k of b.left) {
         const time = b.rows.times[k]!;
         if (time < watermark) {
-          events.push(store.hydrate(storedRow(b.rows, k)));
+          from.push(b.rows);
+          at.push(k);
+          times.push(time);
           if (time > last) last = time;
         } else {
           left.push(k);
@@ -335,8 +348,23 @@ class AheadDetection {
       if (left.length > 0) kept.push({ rows: b.rows, left, least });
     }
     this.buffered = kept;
-    this.bufferedEvents -= events.length;
-    return { events: events.sort(compareEvents), last };
+    const count = times.length;
+    this.bufferedEvents -= count;
+    // Ids are read only to order events of the same millisecond.
+    const ids: (string | undefined)[] = new Array(count);
+    const idOf = (i: number) => (ids[i] ??= bodyId(from[i]!.bodies[at[i]!]!));
+    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => {
+      const dt = times[a]! - times[b]!;
+      if (dt !== 0) return dt;
+      const x = idOf(a);
+      const y = idOf(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    const { store } = this.opts;
+    function* events(): Generator<SecretAccessEvent> {
+      for (const i of order) yield store.hydrate(storedRow(from[i]!, at[i]!));
+    }
+    return { events: events(), count, first: count > 0 ? times[order[0]!]! : Number.NaN, last };
   }
 
   /** Stops detecting ahead; what is not detected yet is detected after reading. */

@@ -211,4 +211,23 @@ describe('encodeRows', () => {
       expect(bodyId(rows.bodies[i]!)).toBe(e.id);
     });
   });
+
+  it('reads ids back from bodies whatever they hold, escapes and quotes included', () => {
+    const ids = [
+      '',
+      'plain-id',
+      'a"b',
+      'back\\slash',
+      '\\',
+      '"',
+      'tab\there',
+      'ünï',
+      '\u2028',
+      'x'.repeat(300),
+    ];
+    for (const id of ids) {
+      const body = bodyOf({ ...base, id, providerEventId: null });
+      expect(bodyId(body), JSON.stringify(id)).toBe(id);
+    }
+  });
 });
