@@ -20,6 +20,7 @@ import {
   type RowBatch,
   RowsBuilder,
   type StoredRows,
+  storedBody,
   storedRow,
   storedRows,
 } from '../store/rows.js';
@@ -352,7 +353,7 @@ class AheadDetection {
     this.bufferedEvents -= count;
     // Ids are read only to order events of the same millisecond.
     const ids: (string | undefined)[] = new Array(count);
-    const idOf = (i: number) => (ids[i] ??= bodyId(from[i]!.bodies[at[i]!]!));
+    const idOf = (i: number) => (ids[i] ??= bodyId(storedBody(from[i]!, at[i]!)));
     const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => {
       const dt = times[a]! - times[b]!;
       if (dt !== 0) return dt;

@@ -185,7 +185,13 @@ export interface RowBatch {
   readonly resource: Int32Array;
   /** Index into `contexts`. */
   readonly context: Int32Array;
-  readonly bodies: string[];
+  /**
+   * The bodies (bodyOf) as UTF-8, one after the other: body i ends at `bodyEnds[i]` and starts where
+   * body i - 1 ends. Bytes rather than strings: they cross threads as one transferred buffer, and the
+   * strings made from them when they are stored or detected die young.
+   */
+  readonly bodies: Uint8Array;
+  readonly bodyEnds: Uint32Array;
   readonly principals: Principal[];
   readonly resources: Resource[];
   readonly contexts: string[];
@@ -236,7 +242,9 @@ export class RowsBuilder {
   private principal: Int32Array;
   private resource: Int32Array;
   private context: Int32Array;
-  private readonly bodies: string[] = [];
+  private bodies: Buffer;
+  private bodyEnds: Uint32Array;
+  private bodyBytes = 0;
   private readonly principals: Principal[] = [];
   private readonly resources: Resource[] = [];
   private readonly contexts: string[] = [];
@@ -256,6 +264,9 @@ export class RowsBuilder {
     this.principal = new Int32Array(c);
     this.resource = new Int32Array(c);
     this.context = new Int32Array(c);
+    this.bodyEnds = new Uint32Array(c);
+    // Not Buffer.allocUnsafe: a small one is a slice of a shared pool, which cannot be transferred.
+    this.bodies = Buffer.from(new ArrayBuffer(c * 256));
   }
 
   get count(): number {
@@ -301,7 +312,17 @@ export class RowsBuilder {
       this.contextIndex.set(c, ci);
     }
     this.context[i] = ci;
-    this.bodies.push(bodyOf(e));
+    const body = bodyOf(e);
+    // At most 3 bytes per UTF-16 unit (a surrogate pair is 2 units for 4 bytes).
+    if (this.bodyBytes + body.length * 3 > this.bodies.length) this.growBodies(body.length * 3);
+    this.bodyBytes += this.bodies.write(body, this.bodyBytes);
+    this.bodyEnds[i] = this.bodyBytes;
+  }
+
+  private growBodies(need: number): void {
+    const bodies = Buffer.from(new ArrayBuffer(Math.max(this.bodies.length * 2, this.bodyBytes + need)));
+    this.bodies.copy(bodies, 0, 0, this.bodyBytes);
+    this.bodies = bodies;
   }
 
   private grow(): void {
@@ -315,6 +336,7 @@ export class RowsBuilder {
     this.principal = grown(this.principal, new Int32Array(c));
     this.resource = grown(this.resource, new Int32Array(c));
     this.context = grown(this.context, new Int32Array(c));
+    this.bodyEnds = grown(this.bodyEnds, new Uint32Array(c));
   }
 
   /** The batch of the events added; the builder is not to be used after. */
@@ -330,7 +352,8 @@ export class RowsBuilder {
       principal: trimmed(this.principal),
       resource: trimmed(this.resource),
       context: trimmed(this.context),
-      bodies: this.bodies,
+      bodies: new Uint8Array(this.bodies.buffer, 0, this.bodyBytes),
+      bodyEnds: trimmed(this.bodyEnds),
       principals: this.principals,
       resources: this.resources,
       contexts: this.contexts,
@@ -345,9 +368,21 @@ function grown<T extends { set(a: T): void }>(old: T, fresh: T): T {
 
 /** The buffers of a batch's columns, to transfer rather than copy them to another thread. */
 export function rowBuffers(b: RowBatch): ArrayBuffer[] {
-  return [b.keys, b.times, b.outcomes, b.principal, b.resource, b.context].map(
+  return [b.keys, b.times, b.outcomes, b.principal, b.resource, b.context, b.bodies, b.bodyEnds].map(
     (a) => a.buffer as ArrayBuffer,
   );
+}
+
+/** Body `i` of a batch, as text. */
+export function batchBody(b: RowBatch, i: number): string {
+  return utf8(b.bodies, i === 0 ? 0 : b.bodyEnds[i - 1]!, b.bodyEnds[i]!);
+}
+
+/** The UTF-8 text of `bytes[start, end)` (bytes from another thread arrive as a Uint8Array, not a Buffer). */
+function utf8(bytes: Uint8Array, start: number, end: number): string {
+  return (
+    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  ).toString('utf8', start, end);
 }
 
 /**
@@ -374,7 +409,10 @@ export interface StoredRows {
   /** -1 for none. */
   readonly resource: Int32Array;
   readonly ctx: Int32Array;
-  readonly bodies: string[];
+  /** UTF-8 bytes holding the bodies (those of the batch they came from): row k's at `[bodyStarts[k], bodyEnds[k])`. */
+  readonly bodies: Uint8Array;
+  readonly bodyStarts: Uint32Array;
+  readonly bodyEnds: Uint32Array;
 }
 
 /** The rows `index` of a batch as stored: `ids` are the store's ids of the batch's dictionaries. */
@@ -391,7 +429,9 @@ export function storedRows(
     principal: new Int32Array(n),
     resource: new Int32Array(n),
     ctx: new Int32Array(n),
-    bodies: new Array<string>(n),
+    bodies: b.bodies,
+    bodyStarts: new Uint32Array(n),
+    bodyEnds: new Uint32Array(n),
   };
   for (let k = 0; k < n; k++) {
     const i = index[k]!;
@@ -401,7 +441,8 @@ export function storedRows(
     rows.principal[k] = ids.principals[b.principal[i]!]!;
     rows.resource[k] = r < 0 ? -1 : ids.resources[r]!;
     rows.ctx[k] = ids.contexts[b.context[i]!]!;
-    rows.bodies[k] = b.bodies[i]!;
+    rows.bodyStarts[k] = i === 0 ? 0 : b.bodyEnds[i - 1]!;
+    rows.bodyEnds[k] = b.bodyEnds[i]!;
   }
   return rows;
 }
@@ -410,7 +451,7 @@ export function storedRows(
 export function storedRow(rows: StoredRows, k: number): EventRow {
   const r = rows.resource[k]!;
   return {
-    body: rows.bodies[k]!,
+    body: storedBody(rows, k),
     time: rows.times[k]!,
     outcome: rows.outcomes[k]!,
     ctx: rows.ctx[k]!,
@@ -419,9 +460,24 @@ export function storedRow(rows: StoredRows, k: number): EventRow {
   };
 }
 
-/** The buffers of stored rows' columns, to transfer rather than copy them to another thread. */
+/** Row `k`'s body, as text. */
+export function storedBody(rows: StoredRows, k: number): string {
+  return utf8(rows.bodies, rows.bodyStarts[k]!, rows.bodyEnds[k]!);
+}
+
+/**
+ * The buffers of stored rows' columns, to transfer rather than copy them to another thread (the bodies'
+ * buffer is the batch's: the batch is not to be used after).
+ */
 export function storedBuffers(rows: StoredRows): ArrayBuffer[] {
-  return [rows.times, rows.outcomes, rows.principal, rows.resource, rows.ctx].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  return [
+    rows.times,
+    rows.outcomes,
+    rows.principal,
+    rows.resource,
+    rows.ctx,
+    rows.bodies,
+    rows.bodyStarts,
+    rows.bodyEnds,
+  ].map((a) => a.buffer as ArrayBuffer);
 }

@@ -14,6 +14,7 @@ import {
 import type { StateStore } from '../detectors/detector.js';
 import type { QuarantineEntry } from '../ingest/pipeline.js';
 import {
+  batchBody,
   bodyId,
   type ContextTuple,
   decode,
@@ -307,7 +308,7 @@ export class Store {
       args[at + 3] = r < 0 ? null : resources[r]!;
       args[at + 4] = b.outcomes[i]!;
       args[at + 5] = contexts[b.context[i]!]!;
-      args[at + 6] = b.bodies[i]!;
+      args[at + 6] = batchBody(b, i);
     };
     /** Inserts row `i` alone, under `key` (a probed one) if given. */
     const insertOne = (i: number, key?: bigint) => {
@@ -363,7 +364,7 @@ export class Store {
   ) {
     const claimed = new Set<number>();
     for (let i = from; i < to; i++) {
-      const id = bodyId(b.bodies[i]!);
+      const id = bodyId(batchBody(b, i));
       const time = b.times[i]!;
       for (let probe = 0; ; probe++) {
         const key = probe === 0 ? b.keys[i]! : rowKey(id, time, probe);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal, Resource, SecretAccessEvent } from '../../core/event.js';
 import { IngestStats, normalizeInputs } from '../../ingest/pipeline.js';
 import {
+  batchBody,
   bodyId,
   bodyOf,
   contextOf,
@@ -42,11 +43,13 @@ function reference(events: readonly SecretAccessEvent[]): RowBatch {
     principal: new Int32Array(n),
     resource: new Int32Array(n),
     context: new Int32Array(n),
-    bodies: new Array<string>(n),
+    bodies: new Uint8Array(0),
+    bodyEnds: new Uint32Array(n),
     principals: [],
     resources: [],
     contexts: [],
   };
+  const bodies: string[] = [];
   const principal = indexer<Principal>(batch.principals);
   const resource = indexer<Resource>(batch.resources);
   const context = indexer<string>(batch.contexts);
@@ -75,7 +78,7 @@ function reference(events: readonly SecretAccessEvent[]): RowBatch {
     ]);
     batch.context[i] = context(c, c);
     const pe = e.providerEventId;
-    batch.bodies[i] = JSON.stringify([
+    bodies[i] = JSON.stringify([
       e.id,
       pe !== null && e.id === `${e.provider}:${pe}` ? 1 : pe,
       opt(e.principal.session),
@@ -84,7 +87,13 @@ function reference(events: readonly SecretAccessEvent[]): RowBatch {
       opt(e.details),
     ]);
   });
-  return batch;
+  const bytes = bodies.map((b) => Buffer.from(b, 'utf8'));
+  let end = 0;
+  bytes.forEach((b, i) => {
+    end += b.length;
+    batch.bodyEnds[i] = end;
+  });
+  return { ...batch, bodies: new Uint8Array(Buffer.concat(bytes)) };
 }
 
 /** Every event the source fixtures normalize to. */
@@ -207,9 +216,18 @@ describe('encodeRows', () => {
     events.forEach((e, i) => {
       expect(rows.keys[i]).toBe(rowKey(e.id, Date.parse(e.time)));
       expect(rows.contexts[rows.context[i]!]).toBe(contextOf(e));
-      expect(rows.bodies[i]).toBe(bodyOf(e));
-      expect(bodyId(rows.bodies[i]!)).toBe(e.id);
+      expect(batchBody(rows, i)).toBe(bodyOf(e));
+      expect(bodyId(batchBody(rows, i))).toBe(e.id);
     });
+  });
+
+  it('grows its body bytes for long and multi-byte bodies, from a capacity of one', () => {
+    const events = edgeEvents().map((e, i) => ({ ...e, details: { note: `${'😀é'.repeat(i * 40)}${i}` } }));
+    const rows = new RowsBuilder(1);
+    for (const e of events) rows.add(e);
+    const batch = rows.build();
+    expect(batch.bodyEnds[events.length - 1]).toBe(batch.bodies.length);
+    for (const [i, e] of events.entries()) expect(batchBody(batch, i)).toBe(bodyOf(e));
   });
 
   it('reads ids back from bodies whatever they hold, escapes and quotes included', () => {
