@@ -378,11 +378,23 @@ export function batchBody(b: RowBatch, i: number): string {
   return utf8(b.bodies, i === 0 ? 0 : b.bodyEnds[i - 1]!, b.bodyEnds[i]!);
 }
 
-/** The UTF-8 text of `bytes[start, end)` (bytes from another thread arrive as a Uint8Array, not a Buffer). */
+/** The UTF-8 text of `bytes[start, end)`. */
 function utf8(bytes: Uint8Array, start: number, end: number): string {
-  return (
-    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  ).toString('utf8', start, end);
+  return asBuffer(bytes).toString('utf8', start, end);
+}
+
+/** The last bytes viewed as a Buffer, and the view: rows are read batch by batch. */
+let lastBytes: Uint8Array | undefined;
+let lastBuffer: Buffer | undefined;
+
+/** Bytes as a Buffer (bytes from another thread arrive as a plain Uint8Array): a view, not a copy. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastBuffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastBuffer!;
 }
 
 /**
@@ -429,7 +441,7 @@ export function storedRows(
     principal: new Int32Array(n),
     resource: new Int32Array(n),
     ctx: new Int32Array(n),
-    bodies: b.bodies,
+    bodies: asBuffer(b.bodies),
     bodyStarts: new Uint32Array(n),
     bodyEnds: new Uint32Array(n),
   };

@@ -1,6 +1,7 @@
+import { isIPv4 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { SecretAccessEvent } from '../../core/event.js';
-import { NetworkClassifier, RangeSet } from '../../detectors/network.js';
+import { GeoV4, ipv4Of, NetworkClassifier, RangeSet } from '../../detectors/network.js';
 
 describe('RangeSet', () => {
   const set = new RangeSet(['52.94.0.0/22', '52.95.0.0/16', '203.0.113.7/32', '2600:1f00::/24', 'nonsense']);
@@ -75,5 +76,74 @@ describe('countries', () => {
       }
     }
     expect(countries.size).toBeGreaterThan(10);
+  });
+});
+
+describe('GeoV4', () => {
+  it("reads the package's IPv4 table and answers as its lookup does", async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const geoip = require('geoip-country') as { lookup(ip: string | number): { country?: string } | null };
+    const table = GeoV4.load(require, geoip);
+    expect(table).not.toBeNull();
+    let x = 12345;
+    for (let i = 0; i < 20_000; i++) {
+      x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0;
+      expect(table!.country(x), String(x)).toBe(geoip.lookup(x)?.country ?? null);
+    }
+    for (const v of [0, 1, 2 ** 32 - 1]) expect(table!.country(v)).toBe(geoip.lookup(v)?.country ?? null);
+  });
+});
+
+describe('ipv4Of', () => {
+  it('accepts exactly what isIPv4 accepts, with the value the octets make', () => {
+    const parts = [
+      '0',
+      '1',
+      '9',
+      '10',
+      '99',
+      '100',
+      '199',
+      '200',
+      '249',
+      '250',
+      '255',
+      '256',
+      '01',
+      '001',
+      '300',
+      '',
+      'a',
+      '-1',
+      ' 1',
+      '1234',
+    ];
+    let x = 7;
+    const pick = () => {
+      x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0;
+      return parts[x % parts.length]!;
+    };
+    const cases = [
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '::ffff:1.2.3.4',
+      '0.0.0.0',
+      '255.255.255.255',
+    ];
+    for (let i = 0; i < 5000; i++) cases.push(`${pick()}.${pick()}.${pick()}.${pick()}`);
+    let valid = 0;
+    for (const ip of cases) {
+      const v = ipv4Of(ip);
+      expect(v >= 0, ip).toBe(isIPv4(ip));
+      if (v >= 0) {
+        valid++;
+        expect(v, ip).toBe(ip.split('.').reduce((a, o) => a * 256 + Number(o), 0));
+      }
+    }
+    expect(valid).toBeGreaterThan(300);
   });
 });
