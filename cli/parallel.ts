@@ -80,7 +80,7 @@ export const SENT_AHEAD = 4;
 
 /**
  * Sets a store's connection up for loading many events, and returns what puts it back:
- * - the WAL is checkpointed every 64 MB instead of every 4 MB (measured on 200k CloudTrail records: the
+ * - the WAL is checkpointed every 64 MB (in pages of the store's size) instead of every 1000 pages (measured on 200k CloudTrail records: the
  *   commits, each followed by a checkpoint and its fsyncs, went from ~0.65 s to ~0.15 s);
  * - the page cache is 16 MB instead of 2 MB, since the query indexes are written all over (measured on
  *   a million CloudTrail records, one worker: 36.4 s against 38.9 s on average, over seven runs with a
@@ -91,7 +91,9 @@ export function bulkLoading(db: Database.Database): () => void {
     autocheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number,
     cache: db.pragma('cache_size', { simple: true }) as number,
   };
-  db.pragma('wal_autocheckpoint = 16384');
+  db.pragma(
+    `wal_autocheckpoint = ${Math.round((64 << 20) / (db.pragma('page_size', { simple: true }) as number))}`,
+  );
   db.pragma('cache_size = -16384');
   return () => {
     db.pragma(`wal_autocheckpoint = ${before.autocheckpoint}`);

@@ -29,6 +29,9 @@ import { MIGRATIONS } from './schema.js';
 
 type DB = Database.Database;
 
+/** Page size of new stores, in bytes (see Store.open). */
+export const PAGE_SIZE = 16_384;
+
 /** Events per INSERT statement (see insertRows). Measured: 20 to 100 about the same, 200 a little slower. */
 const INSERT_ROWS = 50;
 
@@ -154,7 +157,7 @@ export class Store {
     this.state = new CachedState(db);
   }
 
-  /** Opens (creating with mode 0600) and migrates the store at `path`. */
+  /** Opens (creating with mode 0600, in pages of PAGE_SIZE) and migrates the store at `path`. */
   static open(path: string, options: OpenOptions = {}): Store {
     let db: DB;
     try {
@@ -166,6 +169,9 @@ export class Store {
         if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
         chmodSync(path, 0o600);
         db = new Database(path);
+        // A new store gets 16 KB pages (SQLite's default is 4 KB; it is fixed once WAL is on): storing
+        // 270k CloudTrail events cost about 0.8x the CPU time, the indexes splitting pages less often.
+        if (db.pragma('page_count', { simple: true }) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
       }

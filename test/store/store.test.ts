@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { SecretAccessEvent } from '../../core/event.js';
 import { MIGRATIONS } from '../../store/schema.js';
-import { Store } from '../../store/store.js';
+import { PAGE_SIZE, Store } from '../../store/store.js';
 import { tempDir } from '../helpers.js';
 
 function event(id: string, over: Partial<SecretAccessEvent> = {}): SecretAccessEvent {
@@ -60,6 +60,24 @@ describe('Store', () => {
     const again = Store.open(path, { readonly: true });
     expect(again.countEvents()).toBe(0);
     again.close();
+  });
+
+  it('makes new stores with PAGE_SIZE pages and keeps the page size of existing ones', () => {
+    const path = join(tempDir(), 'new.db');
+    const s = Store.open(path);
+    expect(s.db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
+    s.close();
+    // A store made by an earlier vigil, in SQLite's default pages, stays as it is.
+    const old = join(tempDir(), 'old.db');
+    const db = new Database(old);
+    db.pragma('page_size = 4096');
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    const reopened = Store.open(old);
+    expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(reopened.countEvents()).toBe(0);
+    reopened.close();
   });
 
   it('is idempotent: the same event stored twice is one row, and only the first insert reports it new', () => {
