@@ -8,6 +8,7 @@ import {
   bulkLoading,
   type FromWorker,
   SENT_AHEAD,
+  StoreLock,
   type ToWorker,
   type WorkerInput,
 } from './parallel.js';
@@ -20,15 +21,25 @@ import { type BatchCounts, commitRows, inlineBatches } from './pipeline.js';
  */
 const port = parentPort!;
 const input = workerData as WorkerInput;
-const store = input.store === null ? null : Store.open(input.store);
-if (store) {
-  // Other workers' transactions come first: wait for them rather than fail.
-  store.db.pragma('busy_timeout = 60000');
-  bulkLoading(store.db);
+const lock = input.storeLock ? new StoreLock(input.storeLock) : undefined;
+let opened: Store | undefined;
+/** The store, opened when this worker first stores a batch itself. */
+function store(): Store {
+  if (!opened) {
+    opened = Store.open(input.store);
+    // Other workers' transactions come first: wait for them rather than fail.
+    opened.db.pragma('busy_timeout = 60000');
+    bulkLoading(opened.db);
+  }
+  return opened;
 }
+if (!input.sendBatches) store();
 const clock = { now: () => input.startedAt };
 
-/** Batches sent and not yet stored by the main thread: at most SENT_AHEAD, so memory stays flat. */
+/**
+ * Batches sent and not yet stored by the main thread: at most SENT_AHEAD, so memory stays flat (past
+ * that, this worker stores its batches itself if it has the store lock, or waits).
+ */
 let unstored = 0;
 let stored: (() => void) | undefined;
 port.on('message', (m: ToWorker) => {
@@ -39,13 +50,28 @@ port.on('message', (m: ToWorker) => {
 });
 
 async function deliver(batch: Batch): Promise<void> {
-  if (store) return store1(store, batch);
+  if (!input.sendBatches) return store1(store(), batch);
+  if (lock && unstored >= input.sentAhead) {
+    // The main thread is behind: store this one here (it detects meanwhile) rather than wait.
+    lock.acquire();
+    try {
+      store1(store(), batch);
+    } finally {
+      lock.release();
+    }
+    return;
+  }
   const { rows } = batch;
   port.postMessage(
     { type: 'batch', rows, quarantine: batch.quarantine, latest: latestOf(rows) } satisfies FromWorker,
     rowBuffers(rows),
   );
   unstored++;
+  if (lock) {
+    // Let the main thread's acknowledgements in before the next batch.
+    await new Promise<void>((r) => setImmediate(r));
+    return;
+  }
   while (unstored >= SENT_AHEAD) await new Promise<void>((r) => (stored = r));
   stored = undefined;
 }
@@ -97,7 +123,7 @@ try {
     for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents))
       await deliver(batch);
   }
-  store?.close();
+  opened?.close();
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);
 } catch (err) {
   port.postMessage({

@@ -17,8 +17,17 @@ export interface WorkerInput {
   readonly format: string | undefined;
   /** Events per batch stored (one transaction each). */
   readonly batchEvents: number;
-  /** The store the worker writes its batches to; null: it sends them to the main thread to store. */
-  readonly store: string | null;
+  /** The store the worker writes its batches to. */
+  readonly store: string;
+  /** Whether it sends its batches to the main thread to store (one worker) rather than store them. */
+  readonly sendBatches: boolean;
+  /**
+   * With sendBatches, the lock the worker and the main thread take to write, if any: the worker then
+   * stores a batch itself when the main thread has SENT_AHEAD still to store, rather than wait.
+   */
+  readonly storeLock: SharedArrayBuffer | null;
+  /** With storeLock: batches sent and not yet stored past which the worker stores its own. */
+  readonly sentAhead: number;
   /** When the run started (ms): the time quarantine entries are recorded with. */
   readonly startedAt: number;
   /** Whether to send the new events of each batch with its report (see Stored.rows). */
@@ -74,9 +83,35 @@ export function failureError(m: WorkerFailure): Error {
 
 /**
  * Batches a worker sends ahead of the main thread storing them: enough to keep both busy, few enough
- * that memory does not grow when the main thread falls behind.
+ * that memory does not grow when the main thread falls behind (the worker then stores batches itself).
  */
 export const SENT_AHEAD = 4;
+
+/**
+ * Who writes the store, when a worker and the main thread both may: a lock in shared memory, so that
+ * neither meets the other's transaction inside SQLite (where waiting means sleeping). The main thread
+ * tries it and detects while it is taken; the worker waits for it.
+ */
+export class StoreLock {
+  private readonly cell: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+    this.cell = new Int32Array(buffer);
+  }
+
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this.cell, 0, 0, 1) === 0;
+  }
+
+  acquire(): void {
+    while (Atomics.compareExchange(this.cell, 0, 0, 1) !== 0) Atomics.wait(this.cell, 0, 1, 1000);
+  }
+
+  release(): void {
+    Atomics.store(this.cell, 0, 0);
+    Atomics.notify(this.cell, 0);
+  }
+}
 
 /**
  * Sets a store's connection up for loading many events, and returns what puts it back:
@@ -253,6 +288,13 @@ export async function* normalizeInWorker(
     frontier?: ReadFrontier;
     /** Send the new events of each batch with its report, for detection on this thread. */
     sendRows?: boolean;
+    /**
+     * With one worker, which sends its batches here to store: the lock to take to store them. The
+     * worker stores batches itself when this thread has SENT_AHEAD of them still to store.
+     */
+    storeLock?: StoreLock;
+    /** With storeLock: batches the worker sends before it stores its own (default SENT_AHEAD). */
+    sentAhead?: number;
   },
   stats: IngestStats,
   onFile?: (name: string, index: number) => void,
@@ -278,7 +320,10 @@ export async function* normalizeInWorker(
     const worker = new Worker(url, {
       workerData: {
         batchEvents: input.batchEvents ?? WORKER_BATCH,
-        store: mainStores ? null : input.store,
+        store: input.store,
+        sendBatches: mainStores,
+        storeLock: mainStores ? (input.storeLock?.buffer ?? null) : null,
+        sentAhead: input.sentAhead ?? SENT_AHEAD,
         startedAt: input.startedAt,
         format: input.format,
         paths: whole.filter((_, k) => k % n === i),
@@ -311,9 +356,10 @@ export async function* normalizeInWorker(
       const { index, m } = queue.shift()!;
       if (m.type === 'file') onFile?.(m.name, filesSeen++);
       else if (m.type === 'batch') {
-        input.frontier?.see(index, m.latest);
         yield { rows: m.rows, quarantine: m.quarantine };
-        // The caller stored it (it asks for the next one only then).
+        // The caller stored it (it asks for the next one only then): only now is the worker's progress
+        // safe to detect up to.
+        input.frontier?.see(index, m.latest);
         workers[index]!.postMessage({ type: 'stored' } satisfies ToWorker);
       } else if (m.type === 'stored') {
         input.frontier?.see(index, m.latest);

@@ -34,6 +34,7 @@ import {
   PARALLEL_BYTES,
   ReadFrontier,
   type Stored,
+  StoreLock,
 } from './parallel.js';
 
 /** Events per transaction: large enough to amortize commits, small enough to keep memory flat. */
@@ -88,6 +89,11 @@ export interface RunIngestOptions extends Omit<NormalizeOptions, 'onFile'> {
   readonly shareBytes?: number;
   /** Events per batch (one transaction) the workers store (default 20,000). */
   readonly batchEvents?: number;
+  /**
+   * With one worker: batches it sends this thread to store before it stores batches itself, this
+   * thread having fallen behind (default SENT_AHEAD; 0: it stores them all).
+   */
+  readonly sentAhead?: number;
   /** Detect while the workers read, when the input allows (default true). */
   readonly aheadDetection?: boolean;
   /**
@@ -441,7 +447,7 @@ async function readSide(
   stats: IngestStats,
   opts: RunIngestOptions,
   frontier: ReadFrontier,
-): Promise<{ items: AsyncGenerator<ReadItem>; workers: boolean }> {
+): Promise<{ items: AsyncGenerator<ReadItem>; workers: boolean; lock?: StoreLock }> {
   const inline = () => ({
     items: inlineBatches(paths, stats, {
       ...opts,
@@ -452,6 +458,7 @@ async function readSide(
   if (opts.threads === 1 || paths.includes('-') || opts.sources || opts.containers) return inline();
   const input = await inputFiles(paths);
   if (opts.threads === undefined && inputWeight(input) < PARALLEL_BYTES) return inline();
+  const lock = new StoreLock();
   const items = normalizeInWorker(
     {
       plan: input,
@@ -460,14 +467,29 @@ async function readSide(
       startedAt: opts.clock.now(),
       frontier,
       sendRows: opts.aheadDetection !== false,
+      storeLock: lock,
       ...(opts.threads ? { threads: opts.threads - 1 } : {}),
       ...(opts.shareBytes !== undefined ? { shareBytes: opts.shareBytes } : {}),
       ...(opts.batchEvents !== undefined ? { batchEvents: opts.batchEvents } : {}),
+      ...(opts.sentAhead !== undefined ? { sentAhead: opts.sentAhead } : {}),
     },
     stats,
     opts.onFile,
   );
-  return { items, workers: true };
+  return { items, workers: true, lock };
+}
+
+/**
+ * Takes the store lock to store a worker's batch here. While the worker holds it (storing a batch
+ * itself, this thread having fallen behind), detects what can be detected rather than wait.
+ */
+function takeLock(lock: StoreLock, ahead: AheadDetection | undefined, frontier: ReadFrontier): void {
+  for (;;) {
+    if (lock.tryAcquire()) return;
+    if (ahead && ahead.advance(frontier.watermark) > 0) continue;
+    lock.acquire();
+    return;
+  }
 }
 
 /**
@@ -490,7 +512,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   };
   const t0 = performance.now();
   const frontier = new ReadFrontier();
-  const { items, workers } = await readSide(paths, stats, opts, frontier);
+  const { items, workers, lock } = await readSide(paths, stats, opts, frontier);
   const ahead =
     workers && opts.aheadDetection !== false ? new AheadDetection(opts, opts.aheadEvents) : undefined;
   // Workers read in bulk, and this thread may store what they read.
@@ -518,7 +540,13 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
       let fresh: StoredRows | undefined;
       if ('quarantine' in r.value) {
         const { rows } = r.value;
-        const c = commitRows(opts, rows, r.value.quarantine, summary);
+        if (lock) takeLock(lock, ahead, frontier);
+        let c: ReturnType<typeof commitRows>;
+        try {
+          c = commitRows(opts, rows, r.value.quarantine, summary);
+        } finally {
+          lock?.release();
+        }
         earliest = c.earliest;
         const { index, ids } = c.inserted;
         if (ahead && index.length > 0) fresh = storedRows(rows, index, ids);

@@ -8,7 +8,7 @@ import { systemClock } from '../../core/clock.js';
 import { generateDemo } from '../../demo/generate.js';
 import { DetectionEngine } from '../../detectors/engine.js';
 import { DETECTORS } from '../../detectors/registry.js';
-import { Store } from '../../store/store.js';
+import { PAGE_SIZE, Store } from '../../store/store.js';
 import { tempDir } from '../helpers.js';
 
 /** Ingests `dir` into a fresh store with the given thread count; returns what was stored and raised. */
@@ -18,6 +18,7 @@ async function ingest(
   shareBytes?: number,
   batchEvents?: number,
   aheadEvents?: number,
+  sentAhead?: number,
 ) {
   const store = Store.open(join(tempDir(), 'v.db'));
   const engine = new DetectionEngine({ detectors: DETECTORS, network: { country: () => null } });
@@ -31,6 +32,7 @@ async function ingest(
     ...(shareBytes !== undefined ? { shareBytes } : {}),
     ...(batchEvents !== undefined ? { batchEvents } : {}),
     ...(aheadEvents !== undefined ? { aheadEvents } : {}),
+    ...(sentAhead !== undefined ? { sentAhead } : {}),
     onFile: (name) => files.push(name),
   });
   const events = [...store.queryEvents({})].map((e) => JSON.stringify(e));
@@ -120,6 +122,14 @@ describe('runIngest across threads', () => {
     expect(two.summary.ahead?.detected).toBeLessThanOrEqual(two.summary.newEvents);
     expect(two.events).toEqual(one.events);
     expect(two.alerts).toEqual(one.alerts);
+    // One worker which stores every batch itself (as when this thread falls behind), or every other.
+    for (const sentAhead of [0, 1]) {
+      const own = await ingest(dir, 2, 0, 100, undefined, sentAhead);
+      expect(own.summary.ahead?.discarded).toBe(false);
+      expect(own.summary.ahead?.detected).toBeGreaterThan(0);
+      expect(own.events).toEqual(one.events);
+      expect(own.alerts).toEqual(one.alerts);
+    }
     // Two workers sharing the file by line, which store their batches and send the new events over.
     const three = await ingest(dir, 3, 0, 100);
     expect(three.summary.ahead?.discarded).toBe(false);
@@ -188,7 +198,8 @@ describe('runIngest across threads', () => {
     ];
     const before = settings();
     const restore = bulkLoading(store.db);
-    expect(settings()).toEqual([16384, -16384]);
+    // A WAL checkpoint every 64 MB, in pages of the store's size; a 16 MB page cache.
+    expect(settings()).toEqual([(64 << 20) / PAGE_SIZE, -16384]);
     expect(settings()).not.toEqual(before);
     restore();
     expect(settings()).toEqual(before);
