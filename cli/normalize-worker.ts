@@ -41,6 +41,8 @@ const clock = { now: () => input.startedAt };
  * that, this worker stores its batches itself if it has the store lock, or waits).
  */
 let unstored = 0;
+/** Batches sent to the main thread (which counts those it stored in the lock's shared memory). */
+let sent = 0;
 let stored: (() => void) | undefined;
 port.on('message', (m: ToWorker) => {
   if (m.type === 'stored') {
@@ -51,7 +53,7 @@ port.on('message', (m: ToWorker) => {
 
 async function deliver(batch: Batch): Promise<void> {
   if (!input.sendBatches) return store1(store(), batch);
-  if (lock && unstored >= input.sentAhead) {
+  if (lock && sent - lock.stored >= input.sentAhead) {
     // The main thread is behind: store this one here (it detects meanwhile) rather than wait.
     lock.acquire();
     try {
@@ -66,12 +68,9 @@ async function deliver(batch: Batch): Promise<void> {
     { type: 'batch', rows, quarantine: batch.quarantine, latest: latestOf(rows) } satisfies FromWorker,
     rowBuffers(rows),
   );
+  sent++;
   unstored++;
-  if (lock) {
-    // Let the main thread's acknowledgements in before the next batch.
-    await new Promise<void>((r) => setImmediate(r));
-    return;
-  }
+  if (lock) return;
   while (unstored >= SENT_AHEAD) await new Promise<void>((r) => (stored = r));
   stored = undefined;
 }

@@ -93,10 +93,23 @@ export const SENT_AHEAD = 4;
  * tries it and detects while it is taken; the worker waits for it.
  */
 export class StoreLock {
+  /** [0]: 1 while taken; [1]: batches the main thread stored for the worker. */
   private readonly cell: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
     this.cell = new Int32Array(buffer);
+  }
+
+  /**
+   * Counts a batch the main thread stored. Shared memory, not a message: a worker reading small files
+   * synchronously may not see messages for a long while, and would think the main thread behind.
+   */
+  countStored(): void {
+    Atomics.add(this.cell, 1, 1);
+  }
+
+  get stored(): number {
+    return Atomics.load(this.cell, 1);
   }
 
   tryAcquire(): boolean {

@@ -544,6 +544,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
         let c: ReturnType<typeof commitRows>;
         try {
           c = commitRows(opts, rows, r.value.quarantine, summary);
+          lock?.countStored();
         } finally {
           lock?.release();
         }
