@@ -485,7 +485,8 @@ async function main(): Promise<void> {
         '  bytes while the main thread reads (cutting large JSON Lines files into 1 MiB runs of lines) and writes\n' +
         '  them out in input order; start-up (about 0.5 s) included.\n' +
         'ingest: normalize workers (one per core but one) read, normalize and encode; one worker sends its\n' +
-        '  batches to the main thread to store, several store their own and send the new events over. The main\n' +
+        '  batches to the main thread to store (and stores them itself while the main thread has 4 to store),\n' +
+        '  several store their own and send the new events over. The main\n' +
         '  thread detects behind them, in event-time order, while they read (on time-ordered input; otherwise\n' +
         '  after).\n' +
         '  Large files are shared by line among the workers, small ones dealt out.\n',
