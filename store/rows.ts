@@ -375,7 +375,12 @@ export function rowBuffers(b: RowBatch): ArrayBuffer[] {
 
 /** Body `i` of a batch, as text. */
 export function batchBody(b: RowBatch, i: number): string {
-  return utf8(b.bodies, i === 0 ? 0 : b.bodyEnds[i - 1]!, b.bodyEnds[i]!);
+  return utf8(b.bodies, bodyStart(b, i), b.bodyEnds[i]!);
+}
+
+/** Where body `i` of a batch starts in its bytes: where body i - 1 ends. */
+function bodyStart(b: RowBatch, i: number): number {
+  return i === 0 ? 0 : b.bodyEnds[i - 1]!;
 }
 
 /** The UTF-8 text of `bytes[start, end)`. */
@@ -453,7 +458,7 @@ export function storedRows(
     rows.principal[k] = ids.principals[b.principal[i]!]!;
     rows.resource[k] = r < 0 ? -1 : ids.resources[r]!;
     rows.ctx[k] = ids.contexts[b.context[i]!]!;
-    rows.bodyStarts[k] = i === 0 ? 0 : b.bodyEnds[i - 1]!;
+    rows.bodyStarts[k] = bodyStart(b, i);
     rows.bodyEnds[k] = b.bodyEnds[i]!;
   }
   return rows;
