@@ -3,15 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { IngestStats } from '../ingest/pipeline.js';
 import { type RowBatch, rowBuffers, storedBuffers, storedRows } from '../store/rows.js';
 import { Store } from '../store/store.js';
-import {
-  type Batch,
-  bulkLoading,
-  type FromWorker,
-  SENT_AHEAD,
-  StoreLock,
-  type ToWorker,
-  type WorkerInput,
-} from './parallel.js';
+import { type Batch, bulkLoading, type FromWorker, StoreLock, type WorkerInput } from './parallel.js';
 import { type BatchCounts, commitRows, inlineBatches } from './pipeline.js';
 
 /**
@@ -33,46 +25,38 @@ function store(): Store {
   }
   return opened;
 }
-if (!input.sendBatches) store();
+if (!lock) store();
 const clock = { now: () => input.startedAt };
 
-/**
- * Batches sent and not yet stored by the main thread: at most SENT_AHEAD, so memory stays flat (past
- * that, this worker stores its batches itself if it has the store lock, or waits).
- */
-let unstored = 0;
-/** Batches sent to the main thread (which counts those it stored in the lock's shared memory). */
+/** Batches sent to the main thread; it counts those it stored in the lock's shared memory. */
 let sent = 0;
-let stored: (() => void) | undefined;
-port.on('message', (m: ToWorker) => {
-  if (m.type === 'stored') {
-    unstored--;
-    stored?.();
-  }
-});
 
-async function deliver(batch: Batch): Promise<void> {
-  if (!input.sendBatches) return store1(store(), batch);
-  if (lock && sent - lock.stored >= input.sentAhead) {
-    // The main thread is behind: store this one here (it detects meanwhile) rather than wait.
-    lock.acquire();
-    try {
-      store1(store(), batch);
-    } finally {
-      lock.release();
-    }
+/**
+ * Sends a batch to the main thread to store, or stores it here: always with several workers; with one,
+ * when the main thread has `sentAhead` still to store (it detects meanwhile), rather than wait. Shared
+ * memory, not messages, says what the main thread stored: a worker reading small files synchronously
+ * may not see a message for a long while.
+ */
+function deliver(batch: Batch): void {
+  if (lock && sent - lock.stored < input.sentAhead) {
+    const { rows } = batch;
+    port.postMessage(
+      { type: 'batch', rows, quarantine: batch.quarantine, latest: latestOf(rows) } satisfies FromWorker,
+      rowBuffers(rows),
+    );
+    sent++;
     return;
   }
-  const { rows } = batch;
-  port.postMessage(
-    { type: 'batch', rows, quarantine: batch.quarantine, latest: latestOf(rows) } satisfies FromWorker,
-    rowBuffers(rows),
-  );
-  sent++;
-  unstored++;
-  if (lock) return;
-  while (unstored >= SENT_AHEAD) await new Promise<void>((r) => (stored = r));
-  stored = undefined;
+  if (!lock) {
+    store1(store(), batch);
+    return;
+  }
+  lock.acquire();
+  try {
+    store1(store(), batch);
+  } finally {
+    lock.release();
+  }
 }
 
 function latestOf(rows: RowBatch): number {
@@ -116,11 +100,10 @@ try {
   const onFile = (file: { name: string }, index: number) =>
     port.postMessage({ type: 'file', name: file.name, index } satisfies FromWorker);
   const own = { format: input.format, onFile };
-  for await (const batch of inlineBatches(input.paths, stats, own, input.batchEvents)) await deliver(batch);
+  for await (const batch of inlineBatches(input.paths, stats, own, input.batchEvents)) deliver(batch);
   if (input.shared.length > 0) {
     const opts = { format: input.format, onFile, shard: input.shard };
-    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents))
-      await deliver(batch);
+    for await (const batch of inlineBatches(input.shared, stats, opts, input.batchEvents)) deliver(batch);
   }
   opened?.close();
   port.postMessage({ type: 'done', stats: stats.toJSON() } satisfies FromWorker);

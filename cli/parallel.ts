@@ -19,11 +19,10 @@ export interface WorkerInput {
   readonly batchEvents: number;
   /** The store the worker writes its batches to. */
   readonly store: string;
-  /** Whether it sends its batches to the main thread to store (one worker) rather than store them. */
-  readonly sendBatches: boolean;
   /**
-   * With sendBatches, the lock the worker and the main thread take to write, if any: the worker then
-   * stores a batch itself when the main thread has SENT_AHEAD still to store, rather than wait.
+   * One worker: the lock it and the main thread take to write (StoreLock). It sends its batches to the
+   * main thread to store, and stores one itself when the main thread has `sentAhead` still to store.
+   * Null: several workers, each storing its own.
    */
   readonly storeLock: SharedArrayBuffer | null;
   /** With storeLock: batches sent and not yet stored past which the worker stores its own. */
@@ -157,9 +156,6 @@ export type FromWorker =
   | { type: 'done'; stats: Counts }
   | WorkerFailure;
 
-/** To a worker: the main thread stored one of the batches it sent. */
-export type ToWorker = { type: 'stored' };
-
 /** Normalized events encoded as rows, with the quarantine entries read beside them: one transaction's worth. */
 export interface Batch {
   readonly rows: RowBatch;
@@ -279,7 +275,8 @@ export function normalizeThreads(): number {
 
 /**
  * Reads and normalizes on worker threads while the caller detects on this one. A single worker sends
- * its batches of rows for the caller to store (at most SENT_AHEAD ahead of it); several each store
+ * its batches of rows for the caller to store (taking `storeLock`), and stores one itself while the
+ * caller has SENT_AHEAD still to store; several each store
  * their batches themselves, in the store at `store` (one transaction each, queued for detection as
  * `commitRows` does), and report what they stored. Small input files are dealt out among the workers;
  * large ones are read by all, each parsing its share of the lines. The order of batches does not
@@ -306,7 +303,7 @@ export async function* normalizeInWorker(
      * With one worker, which sends its batches here to store: the lock to take to store them. The
      * worker stores batches itself when this thread has SENT_AHEAD of them still to store.
      */
-    storeLock?: StoreLock;
+    storeLock: StoreLock;
     /** With storeLock: batches the worker sends before it stores its own (default SENT_AHEAD). */
     sentAhead?: number;
   },
@@ -335,8 +332,7 @@ export async function* normalizeInWorker(
       workerData: {
         batchEvents: input.batchEvents ?? WORKER_BATCH,
         store: input.store,
-        sendBatches: mainStores,
-        storeLock: mainStores ? (input.storeLock?.buffer ?? null) : null,
+        storeLock: mainStores ? input.storeLock.buffer : null,
         sentAhead: input.sentAhead ?? SENT_AHEAD,
         startedAt: input.startedAt,
         format: input.format,
@@ -374,7 +370,6 @@ export async function* normalizeInWorker(
         // The caller stored it (it asks for the next one only then): only now is the worker's progress
         // safe to detect up to.
         input.frontier?.see(index, m.latest);
-        workers[index]!.postMessage({ type: 'stored' } satisfies ToWorker);
       } else if (m.type === 'stored') {
         input.frontier?.see(index, m.latest);
         yield m;
