@@ -147,11 +147,13 @@ export function keyVaultResource(
   subscription: string | null,
 ): Resource | null {
   if (!vault) return null;
-  return resources(vault, kind, object, subscription);
+  return resources(object ?? '', vault, kind, subscription);
 }
 
-const resources = memo(20_000, (vault, kind, object, subscription) =>
-  vaultResource(vault, kind ?? null, object ?? null, subscription ?? null),
+// The object name comes first: the memo looks its first argument up and walks a list for the rest, and
+// one vault holds hundreds of secrets.
+const resources = memo(20_000, (object, vault, kind, subscription) =>
+  vaultResource(vault!, kind ?? null, object || null, subscription ?? null),
 );
 
 function vaultResource(

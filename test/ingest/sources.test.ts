@@ -49,4 +49,20 @@ describe('source registry', () => {
     expect(batched).toEqual(flat);
     expect(flat.length).toBeGreaterThan(5);
   });
+
+  it('normalizeInputs answers calls made before the last one settled, in order, and stops when closed', async () => {
+    const paths = [fixture('keyvault'), fixture('vault-audit')];
+    const batched = [];
+    for await (const batch of normalizeBatches(paths, new IngestStats())) batched.push(...batch);
+    const it = normalizeInputs(paths, new IngestStats());
+    // Every call at once: the ones past the first batch wait for it, and none is answered twice.
+    const all = await Promise.all(Array.from({ length: batched.length + 2 }, () => it.next()));
+    expect(all.filter((r) => !r.done).map((r) => r.value)).toEqual(batched);
+    expect(all.slice(batched.length).every((r) => r.done)).toBe(true);
+
+    const closed = normalizeInputs(paths, new IngestStats());
+    expect((await closed.next()).done).toBe(false);
+    expect(await closed.return?.()).toEqual({ value: undefined, done: true });
+    expect((await closed.next()).done).toBe(true);
+  });
 });
