@@ -8,8 +8,9 @@ import type { DetectionEngine, TouchedAlert } from '../detectors/engine.js';
 import { type CompiledSuppression, suppressionFor, suppressionLabel } from '../detectors/suppress.js';
 import {
   IngestStats,
+  type ItemSink,
   type NormalizeOptions,
-  normalizeBatches,
+  normalizeInto,
   type QuarantineEntry,
 } from '../ingest/pipeline.js';
 import { openDeliveries } from '../store/deliveries.js';
@@ -418,14 +419,14 @@ export async function* inlineBatches(
   opts: NormalizeOptions,
   size = BATCH,
 ): AsyncGenerator<Batch> {
-  // Events are encoded as they come, so a batch being gathered holds rows, not event objects.
+  // Each event is encoded as soon as it is made, so a batch being gathered holds rows, not event objects.
   let rows = new RowsBuilder(size);
   let quarantine: QuarantineEntry[] = [];
-  for await (const items of normalizeBatches(paths, stats, opts)) {
-    for (const item of items) {
-      if (item.kind === 'event') rows.add(item.event);
-      else quarantine.push(item.entry);
-    }
+  const sink: ItemSink = {
+    event: (event) => rows.add(event),
+    quarantine: (entry) => quarantine.push(entry),
+  };
+  for await (const _ of normalizeInto(paths, stats, sink, opts)) {
     if (rows.count + quarantine.length >= size) {
       yield { rows: rows.build(), quarantine };
       rows = new RowsBuilder(size);

@@ -155,6 +155,37 @@ export async function* normalizeBatches(
   stats: IngestStats,
   options: NormalizeOptions = {},
 ): AsyncGenerator<IngestItem[]> {
+  const out: IngestItem[] = [];
+  for await (const _ of normalizeInto(paths, stats, arraySink(out), options)) {
+    if (out.length > 0) yield out.splice(0);
+  }
+}
+
+/** Where normalized items go, one by one, as each record is read. */
+export interface ItemSink {
+  event(event: SecretAccessEvent): void;
+  quarantine(entry: QuarantineEntry): void;
+}
+
+function arraySink(out: IngestItem[]): ItemSink {
+  return {
+    event: (event) => out.push({ kind: 'event', event }),
+    quarantine: (entry) => out.push({ kind: 'quarantine', entry }),
+  };
+}
+
+/**
+ * The whole read side, as normalizeBatches, handing each item to `sink` as soon as its record is
+ * normalized, while the event is still in the processor's cache (encoding events a chunk later met each
+ * one cold). Yields after each chunk read and at the end of each file: a caller gathering items into
+ * batches cuts them there.
+ */
+export async function* normalizeInto(
+  paths: readonly string[],
+  stats: IngestStats,
+  sink: ItemSink,
+  options: NormalizeOptions = {},
+): AsyncGenerator<void> {
   const sources = options.sources ?? SOURCES;
   const forced = forcedSource(options.format, sources);
   const containers = options.containers ?? CONTAINERS;
@@ -164,7 +195,14 @@ export async function* normalizeBatches(
       options.onFile?.(file, stats.files);
       stats.files++;
     }
-    yield* normalizeFile(file, stats, sources, forced, containers, options.shard);
+    const ctx: ValueContext = { origin: file.name, stats, sources, forced, containers };
+    const n = new Normalizer(ctx, sink);
+    const values = {
+      value: (value: unknown, line: number) => expandInto(value, line, containers, n),
+      error: (error: string, position: string) => n.error(error, position),
+    };
+    for await (const _ of readInto(file, values, options.shard)) yield;
+    yield;
   }
 }
 
@@ -180,30 +218,6 @@ export function forcedSource(
     );
   }
   return forced;
-}
-
-async function* normalizeFile(
-  file: InputFile,
-  stats: IngestStats,
-  sources: readonly Source[],
-  forced: Source | undefined,
-  containers: readonly Container[],
-  shard: Shard | undefined,
-): AsyncGenerator<IngestItem[]> {
-  const ctx: ValueContext = { origin: file.name, stats, sources, forced, containers };
-  const n = new Normalizer(ctx, []);
-  // Each value is normalized as soon as it is parsed: only the events stay alive until the batch goes.
-  const sink = {
-    value: (value: unknown, line: number) => expandInto(value, line, containers, n),
-    error: (error: string, position: string) => n.error(error, position),
-  };
-  for await (const _ of readInto(file, sink, shard)) {
-    if (n.out.length > 0) {
-      yield n.out;
-      n.out = [];
-    }
-  }
-  if (n.out.length > 0) yield n.out;
 }
 
 /** Where values come from and how records are read: shared by files (`vigil ingest`) and live sources. */
@@ -226,18 +240,20 @@ export function quarantineItem(ctx: ValueContext, position: string, reason: stri
  * normalized events, counted skips or quarantine entries, appended to `out`. Never throws for bad input.
  */
 export function normalizeValue(value: unknown, position: string, ctx: ValueContext, out: IngestItem[]): void {
-  expandInto(value, position, ctx.containers, new Normalizer(ctx, out));
+  expandInto(value, position, ctx.containers, new Normalizer(ctx, arraySink(out)));
 }
 
 /** Each record found in a value → its source's events, a counted skip or a quarantine entry, into `out`. */
 class Normalizer implements ExpandVisitor {
   constructor(
     readonly ctx: ValueContext,
-    public out: IngestItem[],
+    readonly sink: ItemSink,
   ) {}
 
   error(error: string, position: Position): void {
-    this.out.push(quarantineItem(this.ctx, positionText(position), error));
+    const { ctx } = this;
+    bump(ctx.stats.quarantined, reasonKey(error));
+    this.sink.quarantine({ file: ctx.origin, position: positionText(position), reason: error });
   }
 
   skip(reason: string): void {
@@ -247,7 +263,7 @@ class Normalizer implements ExpandVisitor {
   }
 
   record(record: Record<string, unknown>, position: Position): void {
-    const { ctx, out } = this;
+    const { ctx, sink } = this;
     const { stats } = ctx;
     stats.records++;
     const source = ctx.forced ?? detectSource(ctx.sources, record);
@@ -268,7 +284,7 @@ class Normalizer implements ExpandVisitor {
     else {
       for (const event of result.events) {
         stats.events++;
-        out.push({ kind: 'event', event });
+        sink.event(event);
       }
     }
   }

@@ -3,7 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
-import { IngestStats, normalizeBatches, normalizeInputs } from '../../ingest/pipeline.js';
+import {
+  type IngestItem,
+  IngestStats,
+  normalizeBatches,
+  normalizeInputs,
+  normalizeInto,
+} from '../../ingest/pipeline.js';
 import { SOURCES } from '../../ingest/sources.js';
 import { fixture, run } from './helpers.js';
 
@@ -48,6 +54,26 @@ describe('source registry', () => {
     for await (const batch of normalizeBatches(paths, new IngestStats())) batched.push(...batch);
     expect(batched).toEqual(flat);
     expect(flat.length).toBeGreaterThan(5);
+  });
+
+  it('normalizeInto hands each item to its sink as it is made, and pauses at least once per file', async () => {
+    const paths = [fixture('keyvault'), fixture('vault-audit'), fixture('cloudtrail', 'wrong-type.json')];
+    const batched = [];
+    for await (const batch of normalizeBatches(paths, new IngestStats())) batched.push(...batch);
+    expect(batched.some((i) => i.kind === 'quarantine')).toBe(true);
+    const items: IngestItem[] = [];
+    const files: number[] = [];
+    const stats = new IngestStats();
+    const sink = {
+      event: (event: (IngestItem & { kind: 'event' })['event']) => items.push({ kind: 'event', event }),
+      quarantine: (entry: (IngestItem & { kind: 'quarantine' })['entry']) =>
+        items.push({ kind: 'quarantine', entry }),
+    };
+    let pauses = 0;
+    for await (const _ of normalizeInto(paths, stats, sink, { onFile: (_f, i) => files.push(i) })) pauses++;
+    expect(items).toEqual(batched);
+    expect(pauses).toBeGreaterThanOrEqual(stats.files);
+    expect(files.length).toBe(stats.files);
   });
 
   it('normalizeInputs answers calls made before the last one settled, in order, and stops when closed', async () => {
