@@ -3,10 +3,10 @@ import { CONTAINERS } from '../ingest/containers.js';
 import { toOcsf } from '../ingest/ocsf.js';
 import {
   forcedSource,
-  type IngestItem,
   IngestStats,
-  normalizeBatches,
-  normalizeValue,
+  type ItemSink,
+  normalizeInto,
+  normalizeValueInto,
   quarantineItem,
   type ValueContext,
 } from '../ingest/pipeline.js';
@@ -24,15 +24,18 @@ const job = workerData as NormalizeJob;
 const encoder = new TextEncoder();
 const forced = forcedSource(job.format);
 
-function outputOf(items: readonly IngestItem[], into: string[]): void {
-  for (const item of items) {
-    if (item.kind !== 'event') continue;
-    into.push(JSON.stringify(job.ocsf ? toOcsf(item.event) : item.event));
-  }
+/** Each event's NDJSON line, written as soon as the event is made (while it is still in the cache). */
+function lineSink(out: string[]): ItemSink {
+  return {
+    event: (event) => out.push(JSON.stringify(job.ocsf ? toOcsf(event) : event)),
+    quarantine: () => {}, // counted in the stats; a quarantined record has no output line
+  };
 }
 
 async function wholeFiles(names: readonly string[], stats: IngestStats, out: string[]): Promise<void> {
-  for await (const items of normalizeBatches(names, stats, { format: job.format })) outputOf(items, out);
+  for await (const _ of normalizeInto(names, stats, lineSink(out), { format: job.format })) {
+    // the sink writes as records are read
+  }
 }
 
 /**
@@ -42,10 +45,11 @@ async function wholeFiles(names: readonly string[], stats: IngestStats, out: str
  */
 function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: string[]): void {
   const ctx: ValueContext = { origin: unit.name, stats, sources: SOURCES, forced, containers: CONTAINERS };
-  const items: IngestItem[] = [];
-  const sink: ValueSink = {
-    value: (value, line) => normalizeValue(value, `line ${line}`, ctx, items),
-    error: (error, position) => items.push(quarantineItem(ctx, position, error)),
+  const sink = lineSink(out);
+  const values: ValueSink = {
+    value: (value, line) => normalizeValueInto(value, `line ${line}`, ctx, sink),
+    // Counted in the stats (the summary lists it); no output line.
+    error: (error, position) => void quarantineItem(ctx, position, error),
   };
   const text = decodeText(Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength));
   let lineNo = unit.firstLine - 1;
@@ -63,13 +67,8 @@ function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: 
       if (line === '') continue;
       leading = false;
     }
-    readJsonLine(line, lineNo, sink);
-    if (items.length >= 256) {
-      outputOf(items, out);
-      items.length = 0;
-    }
+    readJsonLine(line, lineNo, values);
   }
-  outputOf(items, out);
 }
 
 port.on('message', async (unit: Unit) => {

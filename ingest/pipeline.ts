@@ -240,7 +240,17 @@ export function quarantineItem(ctx: ValueContext, position: string, reason: stri
  * normalized events, counted skips or quarantine entries, appended to `out`. Never throws for bad input.
  */
 export function normalizeValue(value: unknown, position: string, ctx: ValueContext, out: IngestItem[]): void {
-  expandInto(value, position, ctx.containers, new Normalizer(ctx, arraySink(out)));
+  normalizeValueInto(value, position, ctx, arraySink(out));
+}
+
+/** normalizeValue, handing each item to `sink` as it is made. */
+export function normalizeValueInto(
+  value: unknown,
+  position: string,
+  ctx: ValueContext,
+  sink: ItemSink,
+): void {
+  expandInto(value, position, ctx.containers, new Normalizer(ctx, sink));
 }
 
 /** Each record found in a value → its source's events, a counted skip or a quarantine entry, into `out`. */

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../core/errors.js';
 import { OCSF_VERSION, toOcsf } from '../../ingest/ocsf.js';
-import { forcedSource, IngestStats, normalizeBatches } from '../../ingest/pipeline.js';
+import { forcedSource, IngestStats, type ItemSink, normalizeInto } from '../../ingest/pipeline.js';
 import { SOURCES } from '../../ingest/sources.js';
 import { bool, type Command, type Io, str, threadsOption } from '../command.js';
 import { statsLines } from '../common.js';
@@ -58,10 +58,14 @@ export const normalizeCommand: Command = {
 /** The output in pieces of about 64 KiB, normalized on this thread. */
 async function* inThisThread(paths: readonly string[], job: NormalizeJob, stats: IngestStats) {
   let buf = '';
-  for await (const items of normalizeBatches(paths, stats, { format: job.format })) {
-    for (const item of items) {
-      if (item.kind === 'event') buf += `${JSON.stringify(job.ocsf ? toOcsf(item.event) : item.event)}\n`;
-    }
+  // Each event is written out as soon as it is made, while it is still in the cache.
+  const sink: ItemSink = {
+    event: (event) => {
+      buf += `${JSON.stringify(job.ocsf ? toOcsf(event) : event)}\n`;
+    },
+    quarantine: () => {}, // counted in the stats
+  };
+  for await (const _ of normalizeInto(paths, stats, sink, { format: job.format })) {
     if (buf.length > 65536) {
       yield buf;
       buf = '';
