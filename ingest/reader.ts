@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, createReadStream, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -91,13 +91,36 @@ function readSmall(path: string): Buffer | null {
 const IGNORED = /(^|\/)(CloudTrail-Digest|\.git)(\/|$)|(^|\/)\.DS_Store$/;
 
 async function* walk(dir: string): AsyncGenerator<InputFile> {
+  for await (const path of filesUnder(dir, IGNORED)) yield fileInput(path);
+}
+
+/**
+ * The files below `dir`, recursively, in name order, but the paths `ignored` matches. Symbolic links are
+ * followed, to files and to directories (a folder of links to logs is common: a sync tool's, a rotation
+ * scheme's), each directory once, so a link back up the tree does not loop; a dangling link is skipped.
+ */
+export async function* filesUnder(
+  dir: string,
+  ignored: RegExp,
+  seen = new Set<string>(),
+): AsyncGenerator<string> {
+  const real = await realpath(dir);
+  if (seen.has(real)) return;
+  seen.add(real);
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const path = join(dir, e.name);
-    if (IGNORED.test(path)) continue;
-    if (e.isDirectory()) yield* walk(path);
-    else if (e.isFile()) yield fileInput(path);
+    if (ignored.test(path)) continue;
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      const target = await stat(path).catch(() => undefined);
+      isDir = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isDir) yield* filesUnder(path, ignored, seen);
+    else if (isFile) yield path;
   }
 }
 

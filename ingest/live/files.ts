@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { readItems } from '../reader.js';
+import { filesUnder, readItems } from '../reader.js';
 import { Duration, defineLiveSource, type LiveBatch, type LiveRecord, type PollContext } from './source.js';
 
 /** Bytes read at a time from a growing file; a batch (and its checkpoint) per chunk. */
@@ -45,15 +45,9 @@ function readCheckpoint(value: string | undefined): FileCheckpoint | undefined {
 // CloudTrail digest files sign log files and hold no events.
 const IGNORED = /(^|\/)(CloudTrail-Digest|\.git)(\/|$)|(^|\/)\.DS_Store$|\.(tmp|part|partial)$|(^|\/)\.~/;
 
-async function walk(dir: string, out: string[]): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (IGNORED.test(path)) continue;
-    if (e.isDirectory()) await walk(path, out);
-    else if (e.isFile()) out.push(path);
-  }
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const path of filesUnder(dir, IGNORED)) out.push(path);
   return out;
 }
 
@@ -221,7 +215,7 @@ export const filesSource = defineLiveSource({
         timeRanged: false,
         async *poll(ctx: PollContext) {
           const st = await stat(root);
-          const files = st.isDirectory() ? await walk(root, []) : [root];
+          const files = st.isDirectory() ? await walk(root) : [root];
           for (const path of files) {
             if (ctx.signal.aborted) return;
             const fst = await stat(path).catch(() => null);

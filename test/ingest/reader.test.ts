@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { splitCsvRecord } from '../../ingest/csv.js';
-import { readItems } from '../../ingest/reader.js';
+import { listInputs, readItems } from '../../ingest/reader.js';
 import { fixture, run } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-reader-'));
@@ -153,5 +153,24 @@ describe('reader', () => {
     const r = await run(root);
     expect(r.stats.files).toBe(1);
     expect(r.events).toHaveLength(1);
+  });
+
+  it('follows symbolic links to files and folders, each folder once, and skips dangling ones', async () => {
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    const logs = join(dir, 'synced');
+    mkdirSync(join(logs, 'day'), { recursive: true });
+    writeFileSync(join(logs, 'day', 'a.json'), readFileSync(fixture('cloudtrail', 'secret-by-name.json')));
+    const root = join(dir, 'linked');
+    mkdirSync(root);
+    symlinkSync(join(logs, 'day', 'a.json'), join(root, 'one.json'));
+    symlinkSync(join(logs, 'day'), join(root, 'days'));
+    symlinkSync(root, join(root, 'loop'));
+    symlinkSync(join(dir, 'nowhere.json'), join(root, 'dangling.json'));
+    const names = [];
+    for await (const f of listInputs([root])) names.push(f.name);
+    expect(names).toEqual([join(root, 'days', 'a.json'), join(root, 'one.json')]);
+    const r = await run(root);
+    expect(r.stats.files).toBe(2);
+    expect(r.quarantine).toEqual([]);
   });
 });
