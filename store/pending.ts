@@ -54,6 +54,8 @@ export class PendingQueue implements EventQueue {
   private readonly select;
   private readonly ties;
   private readonly remove;
+  private readonly later;
+  private readonly clear;
   private readonly count;
 
   constructor(private readonly store: Store) {
@@ -67,6 +69,8 @@ export class PendingQueue implements EventQueue {
     this.select = columnsChecked(db.prepare(`${rows} WHERE q.time <= ? ORDER BY q.time, q.seq LIMIT ?`));
     this.ties = columnsChecked(db.prepare(`${rows} WHERE q.time = ? AND q.seq > ? ORDER BY q.seq`));
     this.remove = db.prepare('DELETE FROM pending WHERE time <= ?');
+    this.later = db.prepare('SELECT 1 FROM pending WHERE time > ? LIMIT 1').pluck();
+    this.clear = db.prepare('DELETE FROM pending');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
   }
 
@@ -119,9 +123,14 @@ export class PendingQueue implements EventQueue {
     return rows.map((r) => this.store.hydrate(r)).sort(compareEvents);
   }
 
-  /** Removes every queued event with time <= `time` (ms). */
+  /**
+   * Removes every queued event with time <= `time` (ms). When that is every one (detection caught up
+   * with a whole run), the table is emptied whole: SQLite then drops its pages instead of deleting row
+   * by row (measured on a million rows: 13 ms against 260-320 ms).
+   */
   removeThrough(time: number): void {
-    this.remove.run(time);
+    if (this.later.get(time) === undefined) this.clear.run();
+    else this.remove.run(time);
   }
 
   size(): number {
