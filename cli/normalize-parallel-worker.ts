@@ -7,7 +7,7 @@ import {
   type ItemSink,
   normalizeInto,
   normalizeValueInto,
-  quarantineItem,
+  quarantineEntry,
   type ValueContext,
 } from '../ingest/pipeline.js';
 import { decodeText, readJsonLine, type ValueSink } from '../ingest/reader.js';
@@ -48,8 +48,7 @@ function lines(unit: Extract<Unit, { kind: 'lines' }>, stats: IngestStats, out: 
   const sink = lineSink(out);
   const values: ValueSink = {
     value: (value, line) => normalizeValueInto(value, `line ${line}`, ctx, sink),
-    // Counted in the stats (the summary lists it); no output line.
-    error: (error, position) => void quarantineItem(ctx, position, error),
+    error: (error, position) => sink.quarantine(quarantineEntry(ctx, position, error)),
   };
   const text = decodeText(Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.byteLength));
   let lineNo = unit.firstLine - 1;

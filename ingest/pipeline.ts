@@ -231,8 +231,13 @@ export interface ValueContext {
 }
 
 export function quarantineItem(ctx: ValueContext, position: string, reason: string): IngestItem {
+  return { kind: 'quarantine', entry: quarantineEntry(ctx, position, reason) };
+}
+
+/** A record set aside, counted by its reason. */
+export function quarantineEntry(ctx: ValueContext, position: string, reason: string): QuarantineEntry {
   bump(ctx.stats.quarantined, reasonKey(reason));
-  return { kind: 'quarantine', entry: { file: ctx.origin, position, reason } };
+  return { file: ctx.origin, position, reason };
 }
 
 /**
@@ -253,7 +258,7 @@ export function normalizeValueInto(
   expandInto(value, position, ctx.containers, new Normalizer(ctx, sink));
 }
 
-/** Each record found in a value → its source's events, a counted skip or a quarantine entry, into `out`. */
+/** Each record found in a value → its source's events, a counted skip or a quarantine entry, to `sink`. */
 class Normalizer implements ExpandVisitor {
   constructor(
     readonly ctx: ValueContext,
@@ -261,9 +266,7 @@ class Normalizer implements ExpandVisitor {
   ) {}
 
   error(error: string, position: Position): void {
-    const { ctx } = this;
-    bump(ctx.stats.quarantined, reasonKey(error));
-    this.sink.quarantine({ file: ctx.origin, position: positionText(position), reason: error });
+    this.sink.quarantine(quarantineEntry(this.ctx, positionText(position), error));
   }
 
   skip(reason: string): void {
