@@ -297,6 +297,12 @@ export function uaFamily(ua: string | null | undefined): string | null {
 }
 
 /** Classifies the source of events; one instance per engine. */
+/** Kind of source → client → address → answer. */
+type SourceCache = Map<string | null | undefined, Map<string | null | undefined, SourceInfo>>[];
+const newSourceCache = (): SourceCache => [new Map(), new Map(), new Map(), new Map()];
+/** Answers in each generation of the classifier's cache. */
+const SOURCE_CACHE_SIZE = 50_000;
+
 export class NetworkClassifier {
   private readonly internal: RangeSet;
   private readonly aws: RangeSet | undefined;
@@ -310,31 +316,30 @@ export class NetworkClassifier {
 
   /**
    * Answers by source: kind (through a service, through an endpoint) → client → address. A workload
-   * repeats a few of them; nested maps, so no key text is built and hashed per event.
+   * repeats a few of them; nested maps, so no key text is built and hashed per event. Two generations:
+   * when the current one is full it becomes the previous one, and an answer found there moves back to
+   * the current one. Emptying one full cache would forget every address at once, and a working set a
+   * little larger than it would then miss on every event.
    */
-  private readonly known: Map<string | null | undefined, Map<string | null | undefined, SourceInfo>>[] = [
-    new Map(),
-    new Map(),
-    new Map(),
-    new Map(),
-  ];
+  private known: SourceCache = newSourceCache();
+  private previous: SourceCache = newSourceCache();
   private knownCount = 0;
 
   classify(e: Pick<SecretAccessEvent, 'source'>): SourceInfo {
     const s = e.source;
-    const byClient = this.known[(s.viaService ? 2 : 0) + (s.vpcEndpointId ? 1 : 0)]!;
-    let byIp = byClient.get(s.userAgent);
-    if (byIp === undefined) byClient.set(s.userAgent, (byIp = new Map()));
-    let info = byIp.get(s.ip);
-    if (info === undefined) {
-      info = this.classifyNew(e);
-      if (++this.knownCount > 50_000) {
-        for (const m of this.known) m.clear();
-        this.knownCount = 1;
-        this.known[(s.viaService ? 2 : 0) + (s.vpcEndpointId ? 1 : 0)]!.set(s.userAgent, (byIp = new Map()));
-      }
-      byIp.set(s.ip, info);
+    const kind = (s.viaService ? 2 : 0) + (s.vpcEndpointId ? 1 : 0);
+    let byIp = this.known[kind]!.get(s.userAgent);
+    let info = byIp?.get(s.ip);
+    if (info !== undefined) return info;
+    info = this.previous[kind]!.get(s.userAgent)?.get(s.ip) ?? this.classifyNew(e);
+    if (++this.knownCount > SOURCE_CACHE_SIZE) {
+      this.previous = this.known;
+      this.known = newSourceCache();
+      this.knownCount = 1;
+      byIp = undefined;
     }
+    if (byIp === undefined) this.known[kind]!.set(s.userAgent, (byIp = new Map()));
+    byIp.set(s.ip, info);
     return info;
   }
 

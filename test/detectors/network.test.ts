@@ -53,6 +53,31 @@ describe('NetworkClassifier', () => {
       expect(at('2a00:1450::1')).toMatchObject({ netClass: 'public', network: '2a00:1450::/32' });
     }
   });
+
+  it('keeps most of a working set of addresses a little larger than one cache generation', () => {
+    let lookups = 0;
+    const counting = new NetworkClassifier({
+      country: () => {
+        lookups++;
+        return 'US';
+      },
+    });
+    // 62,500 public addresses, each seen again after all the others, where one generation holds 50,000:
+    // emptying a full cache would look every address up again on every pass.
+    const ips = Array.from({ length: 62_500 }, (_, i) => `52.168.${i % 250}.${Math.floor(i / 250)}`);
+    const pass = () => {
+      const before = lookups;
+      for (const ip of ips) counting.classify({ source: { ip, userAgent: 'app', viaService: null } });
+      return lookups - before;
+    };
+    expect(pass()).toBe(ips.length);
+    for (let i = 0; i < 3; i++) expect(pass()).toBeLessThanOrEqual(ips.length / 5);
+    expect(counting.classify({ source: { ip: ips[0]!, userAgent: 'app', viaService: null } })).toMatchObject({
+      netClass: 'public',
+      country: 'US',
+      network: '52.168.0.0/16',
+    });
+  });
 });
 
 describe('countries', () => {
