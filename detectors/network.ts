@@ -296,13 +296,13 @@ export function uaFamily(ua: string | null | undefined): string | null {
   return first ? first[1]!.toLowerCase().slice(0, 32) : 'other';
 }
 
-/** Classifies the source of events; one instance per engine. */
 /** Kind of source → client → address → answer. */
 type SourceCache = Map<string | null | undefined, Map<string | null | undefined, SourceInfo>>[];
 const newSourceCache = (): SourceCache => [new Map(), new Map(), new Map(), new Map()];
-/** Answers in each generation of the classifier's cache. */
+/** Answers in each generation of the classifier's cache (two generations are kept). */
 const SOURCE_CACHE_SIZE = 50_000;
 
+/** Classifies the source of events; one instance per engine. */
 export class NetworkClassifier {
   private readonly internal: RangeSet;
   private readonly aws: RangeSet | undefined;
