@@ -61,9 +61,9 @@ export class RangeSet {
     return this.ranges.length;
   }
   has(ip: string): boolean {
-    const kind = isIP(ip);
-    if (kind === 4) return within(this.v4, ipv4Of(ip));
-    return kind === 6 && this.hasV6(ip);
+    const v4 = ipv4Of(ip);
+    if (v4 >= 0) return within(this.v4, v4);
+    return isIP(ip) === 6 && this.hasV6(ip);
   }
 
   /** `has` for an IPv4 address already read as a number (see ipv4Of). */
@@ -126,9 +126,9 @@ export interface AwsRanges {
 const V6_OFFSET = 1n << 40n;
 
 function ipValue(ip: string): bigint | null {
-  const kind = isIP(ip);
-  if (kind === 4) return BigInt(ipv4Of(ip));
-  if (kind === 6) {
+  const v4 = ipv4Of(ip);
+  if (v4 >= 0) return BigInt(v4);
+  if (isIP(ip) === 6) {
     if (ip.includes('.')) return null; // IPv4-mapped forms are rare in audit logs
     const [head, tail] = ip.split('::') as [string, string | undefined];
     const h = head ? head.split(':') : [];
