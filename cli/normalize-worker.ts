@@ -47,15 +47,11 @@ function deliver(batch: Batch): void {
     sent++;
     return;
   }
-  if (!lock) {
-    store1(store(), batch);
-    return;
-  }
-  lock.acquire();
+  lock?.acquire();
   try {
     store1(store(), batch);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 

@@ -116,7 +116,7 @@ export class StoreLock {
   }
 
   acquire(): void {
-    while (Atomics.compareExchange(this.cell, 0, 0, 1) !== 0) Atomics.wait(this.cell, 0, 1, 1000);
+    while (!this.tryAcquire()) Atomics.wait(this.cell, 0, 1, 1000);
   }
 
   release(): void {
