@@ -116,7 +116,9 @@ export function summaryLines(s: IngestSummary, db: string): string[] {
   const t = s.timings;
   if (t) {
     const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    const during = s.ahead?.detected ? ` (${n(s.ahead.detected)} events were detected while reading)` : '';
+    const during = s.ahead?.detected
+      ? ` (${n(s.ahead.detected)} events were detected alongside reading)`
+      : '';
     lines.push(
       `took ${sec(t.readAndStore + t.detect + t.deliver)}: reading and storing ${sec(t.readAndStore)}, ` +
         `detection ${sec(t.detect)}, delivery ${sec(t.deliver)}${during}`,

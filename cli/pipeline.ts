@@ -60,8 +60,9 @@ export interface IngestSummary {
   timings?: { readAndStore: number; detect: number; deliver: number };
   /**
    * Detection while the workers read (set by runIngest when workers read): how many events it detected
-   * (their time is in `readAndStore`), and whether it was thrown away because the input was not in
-   * time order (detection then ran after reading).
+   * from the rows in memory, as they were read and when reading ended (their time is in `readAndStore`),
+   * and whether it was thrown away because the input was not in time order (detection then ran after
+   * reading, from the store).
    */
   ahead?: { detected: number; discarded: boolean };
 }
@@ -271,7 +272,9 @@ const AHEAD_MAX_EVENTS = 200_000;
  * until reading ends: the detector state stays in the state cache and the alerts in memory. If a
  * stored event turns out to be no later than the last one detected (the input was not in time order),
  * all of it is thrown away and detection runs after reading as usual; so the result is always that of
- * detecting the whole run in order.
+ * detecting the whole run in order. When reading ends, what is still buffered is detected too (`finish`),
+ * so the events of the run's last hour are not read back from the store. Not used when the store's
+ * queue held events before the run.
  */
 class AheadDetection {
   private readonly open = new Map<string, TouchedAlert>();
@@ -301,7 +304,20 @@ class AheadDetection {
 
   /** Detects the buffered events before `watermark`; returns how many it detected. */
   advance(watermark: number): number {
-    if (this.stopped || this.discarded || !Number.isFinite(watermark)) return 0;
+    if (!Number.isFinite(watermark)) return 0;
+    return this.detectBefore(watermark);
+  }
+
+  /**
+   * At the end of reading, every stored event has been checked against what was detected: detects the
+   * rest of the buffer here, from the rows in memory, rather than read them back from the store after.
+   */
+  finish(): void {
+    this.detectBefore(Number.POSITIVE_INFINITY);
+  }
+
+  private detectBefore(watermark: number): number {
+    if (this.stopped || this.discarded) return 0;
     const { events, count, first, last } = this.take(watermark);
     if (count === 0) return 0;
     this.firstEventTime ??= firstEventTimeOf(this.opts.store, first);
@@ -513,9 +529,14 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   };
   const t0 = performance.now();
   const frontier = new ReadFrontier();
+  // Events queued before this run (one stopped between storing and detecting) may come first in
+  // detection order, and detection ahead would pass them by: then the run detects after reading.
+  const queuedBefore = new PendingQueue(opts.store).size() > 0;
   const { items, workers, lock } = await readSide(paths, stats, opts, frontier);
   const ahead =
-    workers && opts.aheadDetection !== false ? new AheadDetection(opts, opts.aheadEvents) : undefined;
+    workers && opts.aheadDetection !== false && !queuedBefore
+      ? new AheadDetection(opts, opts.aheadEvents)
+      : undefined;
   // Workers read in bulk, and this thread may store what they read.
   const restore = workers ? bulkLoading(opts.store.db) : undefined;
   let next = items.next();
@@ -568,6 +589,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   }
   // Stopped early, batches a worker stored may not have been checked against what was detected.
   if (opts.signal?.aborted) ahead?.discard();
+  else ahead?.finish();
   ahead?.settle(summary);
   const t1 = performance.now();
   detectQueued(opts, summary);
