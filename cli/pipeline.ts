@@ -531,7 +531,7 @@ export async function runIngest(paths: readonly string[], opts: RunIngestOptions
   const frontier = new ReadFrontier();
   // Events queued before this run (one stopped between storing and detecting) may come first in
   // detection order, and detection ahead would pass them by: then the run detects after reading.
-  const queuedBefore = new PendingQueue(opts.store).size() > 0;
+  const queuedBefore = !new PendingQueue(opts.store).isEmpty();
   const { items, workers, lock } = await readSide(paths, stats, opts, frontier);
   const ahead =
     workers && opts.aheadDetection !== false && !queuedBefore

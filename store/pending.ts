@@ -57,6 +57,7 @@ export class PendingQueue implements EventQueue {
   private readonly later;
   private readonly clear;
   private readonly count;
+  private readonly any;
 
   constructor(private readonly store: Store) {
     const db = store.db;
@@ -72,6 +73,7 @@ export class PendingQueue implements EventQueue {
     this.later = db.prepare('SELECT 1 FROM pending WHERE time > ? LIMIT 1').pluck();
     this.clear = db.prepare('DELETE FROM pending');
     this.count = db.prepare('SELECT count(*) FROM pending').pluck();
+    this.any = db.prepare('SELECT 1 FROM pending LIMIT 1').pluck();
   }
 
   /** Queues events that `store.insertEvents` just stored. */
@@ -135,5 +137,10 @@ export class PendingQueue implements EventQueue {
 
   size(): number {
     return this.count.get() as number;
+  }
+
+  /** Whether nothing waits (one row read, where `size` counts them all). */
+  isEmpty(): boolean {
+    return this.any.get() === undefined;
   }
 }

@@ -31,6 +31,8 @@ type DB = Database.Database;
 
 /** Page size of new stores, in bytes (see Store.open). */
 export const PAGE_SIZE = 16_384;
+/** Paths SQLite opens as an in-memory database. */
+const IN_MEMORY = new Set([':memory:', '']);
 
 /** Events per INSERT statement (see insertRows). Measured: 20 to 100 about the same, 200 a little slower. */
 const INSERT_ROWS = 50;
@@ -165,9 +167,12 @@ export class Store {
         if (!existsSync(path)) throw new StoreError(`no store at ${path} (run \`vigil ingest\` first)`);
         db = new Database(path, { readonly: true, fileMustExist: true });
       } else {
-        mkdirSync(dirname(path), { recursive: true });
-        if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
-        chmodSync(path, 0o600);
+        // SQLite opens ':memory:' (and '') in memory: no file to make or protect.
+        if (!IN_MEMORY.has(path)) {
+          mkdirSync(dirname(path), { recursive: true });
+          if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+          chmodSync(path, 0o600);
+        }
         db = new Database(path);
         // A new store gets 16 KB pages (SQLite's default is 4 KB; it is fixed once WAL is on): storing
         // 270k CloudTrail events cost about 0.8x the CPU time, the indexes splitting pages less often.

@@ -12,6 +12,7 @@ describe('pending queue', () => {
     const at = (minutes: number) => ev({ time: T0 + minutes * 60_000, principal: role('orders-api') });
     store.transaction(() => queue.push(store.insertEvents([at(1), at(2), at(3), at(3)])));
     expect(queue.size()).toBe(4);
+    expect(queue.isEmpty()).toBe(false);
     queue.removeThrough(T0 + 2 * 60_000);
     expect(queue.size()).toBe(2);
     expect(queue.take(Number.POSITIVE_INFINITY, 10).map((e) => e.time)).toEqual([
@@ -21,6 +22,7 @@ describe('pending queue', () => {
     store.transaction(() => queue.push(store.insertEvents([at(5), at(6)])));
     queue.removeThrough(T0 + 10 * 60_000);
     expect(queue.size()).toBe(0);
+    expect(queue.isEmpty()).toBe(true);
     // An empty queue takes new events as before.
     store.transaction(() => queue.push(store.insertEvents([at(7)])));
     expect(queue.size()).toBe(1);

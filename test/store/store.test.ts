@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,20 @@ describe('Store', () => {
     const again = Store.open(path, { readonly: true });
     expect(again.countEvents()).toBe(0);
     again.close();
+  });
+
+  it('opens :memory: in memory, with no file of that name made', () => {
+    const cwd = process.cwd();
+    process.chdir(tempDir());
+    try {
+      const s = Store.open(':memory:');
+      s.transaction(() => s.insertEvents([event('a')]));
+      expect(s.countEvents()).toBe(1);
+      s.close();
+      expect(existsSync(':memory:')).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('makes new stores with PAGE_SIZE pages and keeps the page size of existing ones', () => {
