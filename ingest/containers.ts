@@ -1,10 +1,13 @@
+import { cloudEvent } from './containers/cloudevent.js';
 import { cloudwatchLogs } from './containers/cloudwatch-logs.js';
 import { eventbridge } from './containers/eventbridge.js';
 import { filterLogEvents } from './containers/filter-log-events.js';
 import { items } from './containers/items.js';
 import { kinesis } from './containers/kinesis.js';
 import { logAnalyticsTables } from './containers/log-analytics.js';
+import { loggingEntries } from './containers/logging-entries.js';
 import { lookupEvents } from './containers/lookup-events.js';
+import { pubsub } from './containers/pubsub.js';
 import { queueMessages } from './containers/queue-messages.js';
 
 /**
@@ -55,10 +58,13 @@ export const CONTAINERS: readonly Container[] = [
   filterLogEvents,
   kinesis,
   queueMessages,
+  pubsub,
   eventbridge,
+  cloudEvent,
   logAnalyticsTables,
   cloudtrailFile,
   azureRecords,
+  loggingEntries,
 ];
 
 /**

@@ -42,11 +42,15 @@ const AuditLogEntry = z.looseObject({
     authorizationInfo: z
       .array(z.looseObject({ resource: str, permission: str, granted: z.boolean().nullish() }))
       .nullish(),
+    metadata: z.record(z.string(), z.unknown()).nullish(),
   }),
 });
 type AuditLogEntry = z.infer<typeof AuditLogEntry>;
 
-const PREFIX = 'google.cloud.secretmanager.';
+/** Method name prefixes of Secret Manager: the v1 API, and the v1beta1 one (`google.cloud.secrets.v1beta1`). */
+const PREFIXES = ['google.cloud.secretmanager.', 'google.cloud.secrets.'];
+const SERVICE = 'secretmanager.googleapis.com';
+const AUDIT_LOG_TYPE = 'type.googleapis.com/google.cloud.audit.AuditLog';
 
 const METHODS: Record<string, Action> = {
   AccessSecretVersion: 'read',
@@ -101,66 +105,167 @@ function outcomeOf(code: number | null | undefined): Pick<SecretAccessEvent, 'ou
 function resourceOf(rec: AuditLogEntry): Resource | null {
   const p = rec.protoPayload;
   const labels = rec.resource?.labels ?? {};
-  const candidates = [p.resourceName, p.request?.name, p.request?.parent, p.authorizationInfo?.[0]?.resource];
+  const metadata = p.metadata as { resourceNames?: unknown } | null | undefined;
+  const named = Array.isArray(metadata?.resourceNames) ? metadata.resourceNames : [];
+  // VPC Service Controls denials name the project in resourceName and the secret in metadata.resourceNames:
+  // a name that reaches a secret wins over one that stops at the project.
+  const candidates = [
+    p.resourceName,
+    p.request?.name,
+    p.request?.parent,
+    p.authorizationInfo?.[0]?.resource,
+    ...named,
+  ];
+  let project: Resource | null = null;
   for (const c of candidates) {
     if (typeof c !== 'string') continue;
     const m = /projects\/([^/]+)(?:\/locations\/([^/]+))?(?:\/secrets\/([^/]+))?/.exec(c);
     if (!m) continue;
-    const project = typeof labels.project_id === 'string' ? labels.project_id : m[1]!;
+    const id = typeof labels.project_id === 'string' ? labels.project_id : m[1]!;
     const location = m[2] ?? null;
-    const where = `projects/${project}${location ? `/locations/${location}` : ''}`;
-    if (!m[3])
+    const where = `projects/${id}${location ? `/locations/${location}` : ''}`;
+    if (m[3])
       return {
-        id: `gcp:secretmanager:${where}`,
-        type: 'vault',
-        name: project,
-        account: project,
+        id: `gcp:secretmanager:${where}/secrets/${m[3]}`,
+        type: 'secret',
+        name: m[3],
+        account: id,
         region: location,
       };
-    return {
-      id: `gcp:secretmanager:${where}/secrets/${m[3]}`,
-      type: 'secret',
-      name: m[3],
-      account: project,
-      region: location,
-    };
+    project ??= { id: `gcp:secretmanager:${where}`, type: 'vault', name: id, account: id, region: location };
   }
+  return project;
+}
+
+/** Who or what one entry of `serviceAccountDelegationInfo` names (a first-party e-mail or a federated subject). */
+function delegatorOf(entry: unknown): string | null {
+  if (typeof entry !== 'object' || entry === null) return null;
+  const e = entry as {
+    firstPartyPrincipal?: { principalEmail?: unknown; principalSubject?: unknown };
+    principalSubject?: unknown;
+  };
+  for (const v of [
+    e.firstPartyPrincipal?.principalEmail,
+    e.firstPartyPrincipal?.principalSubject,
+    e.principalSubject,
+  ])
+    if (typeof v === 'string' && v) return v;
   return null;
 }
 
+const SA_DOMAIN = '.gserviceaccount.com';
+
+/** A federated identity (`principal://...` subject, or `//iam.googleapis.com/...` in principalEmail). */
+function isFederated(name: string): boolean {
+  return name.startsWith('principal://') || name.startsWith('//');
+}
+
+/**
+ * A person's e-mail: not a service account, not a federated subject, and not Google's own infrastructure
+ * acting for a service (`app-engine-appserver@prod.google.com` delegating to an App Engine account).
+ */
+function isPersonEmail(name: string): boolean {
+  return (
+    name.includes('@') && !name.endsWith(SA_DOMAIN) && !isFederated(name) && !name.endsWith('.google.com')
+  );
+}
+
+/**
+ * A service account: its project, and whether Google manages it for a service (a service agent such as
+ * `service-NUMBER@gcp-sa-secretmanager.iam.gserviceaccount.com`, whose domain is Google's, not a project).
+ * https://cloud.google.com/iam/docs/service-account-types
+ */
+function serviceAccount(email: string): Principal {
+  const [local = '', domain = ''] = email.toLowerCase().split('@');
+  const agent =
+    /^service-(?:org-|folder-)?(\d+)$/.exec(local) ??
+    (domain === 'cloudservices.gserviceaccount.com' ? /^(\d+)$/.exec(local) : null);
+  let account: string | null = null;
+  if (agent) account = agent[1]!;
+  else if (domain.endsWith(`.iam${SA_DOMAIN}`)) account = domain.slice(0, -`.iam${SA_DOMAIN}`.length);
+  else if (domain === `appspot${SA_DOMAIN}`) account = local;
+  else account = /^(\d+)(?:-compute)?$/.exec(local)?.[1] ?? null;
+  return {
+    id: `gcp:serviceAccount:${email.toLowerCase()}`,
+    type: agent ? 'service' : 'service-account',
+    name: email,
+    account,
+  };
+}
+
+/** A federated subject keeps its case (its subject part is the identity provider's); one id for both spellings. */
+function federated(name: string): Principal {
+  const subject = name.startsWith('//') ? `principal:${name}` : name;
+  return {
+    id: `gcp:subject:${subject}`,
+    type: subject.includes('/workforcePools/') ? 'user' : 'unknown',
+    name,
+    account: null,
+  };
+}
+
+/**
+ * The principal of an entry. A person who impersonates a service account stays that person (their id is
+ * the one of their own calls) with the service account in `via`, as a person acting through an AWS role
+ * does; a workload that impersonates one collapses into the service account, with the workload in `via`.
+ * The chain's last entry is taken as the original caller: in chained impersonation the person who started
+ * it is logged last (user -> central account -> project account gives [central account, user]).
+ * An `authenticationInfo` with no identity is a caller Google redacted (a denied read by someone outside the
+ * organization, say), not an anonymous one.
+ */
 function principalOf(rec: AuditLogEntry): Principal {
   const auth = rec.protoPayload.authenticationInfo;
-  const email = auth?.principalEmail ?? null;
-  const first = auth?.serviceAccountDelegationInfo?.[0] as
-    | { firstPartyPrincipal?: { principalEmail?: string } }
-    | undefined;
-  const via = first?.firstPartyPrincipal?.principalEmail ?? null;
-  if (email?.endsWith('.gserviceaccount.com')) {
-    const project = /@([^.]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1] ?? null;
-    return {
-      id: `gcp:serviceAccount:${email.toLowerCase()}`,
-      type: 'service-account',
-      name: email,
-      account: project,
-      via,
-    };
+  const email = auth?.principalEmail || null;
+  const chain = auth?.serviceAccountDelegationInfo ?? [];
+  const origin = chain.length > 0 ? delegatorOf(chain[chain.length - 1]) : null;
+  if (email?.endsWith(SA_DOMAIN)) {
+    if (origin && isPersonEmail(origin))
+      return {
+        id: `gcp:user:${origin.toLowerCase()}`,
+        type: 'user',
+        name: origin,
+        account: null,
+        via: email,
+      };
+    if (origin && isFederated(origin) && origin.includes('/workforcePools/'))
+      return { ...federated(origin), via: email };
+    return { ...serviceAccount(email), via: origin };
   }
-  if (email) return { id: `gcp:user:${email.toLowerCase()}`, type: 'user', name: email, account: null, via };
-  const subject = auth?.principalSubject ?? null;
-  if (subject) return { id: `gcp:subject:${subject}`, type: 'unknown', name: subject, account: null };
+  if (email && isFederated(email)) return { ...federated(email), via: origin };
+  if (email)
+    return { id: `gcp:user:${email.toLowerCase()}`, type: 'user', name: email, account: null, via: origin };
+  const subject = auth?.principalSubject || null;
+  if (subject) {
+    // `serviceAccount:E` and `user:E` subjects name what principalEmail would have.
+    const [kind, rest] = [subject.slice(0, subject.indexOf(':')), subject.slice(subject.indexOf(':') + 1)];
+    if (kind === 'serviceAccount' && rest) return { ...serviceAccount(rest), via: origin };
+    if (kind === 'user' && rest)
+      return { id: `gcp:user:${rest.toLowerCase()}`, type: 'user', name: rest, account: null };
+    return federated(subject);
+  }
+  if (auth) return { id: 'gcp:redacted', type: 'unknown', name: 'redacted caller', account: null };
   return { id: 'gcp:anonymous', type: 'anonymous', name: 'anonymous', account: null };
 }
 
 function normalizeGcp(raw: Record<string, unknown>): NormalizeResult {
-  // `gcloud logging read` mixes audit entries with application logs (`jsonPayload`, `textPayload`).
-  if (typeof raw.protoPayload !== 'object' || raw.protoPayload === null)
-    return skip('gcp log entry without audit payload');
+  const payload = raw.protoPayload;
+  if (typeof payload !== 'object' || payload === null) {
+    // `gcloud logging read` mixes audit entries with application logs (`jsonPayload`, `textPayload`);
+    // anything else is not a log entry at all (a format forced on the wrong input).
+    if (isLogEntry(raw)) return skip('gcp log entry without audit payload');
+    return invalid(`gcp-audit: not a log entry (keys: ${Object.keys(raw).slice(0, 8).join(',')})`);
+  }
+  // A protoPayload of another type (App Engine's RequestLog) is an application log too.
+  const type = (payload as Record<string, unknown>)['@type'];
+  if (typeof type === 'string' && type !== AUDIT_LOG_TYPE) return skip('gcp log entry without audit payload');
   const parsed = AuditLogEntry.safeParse(raw);
   if (!parsed.success) return invalid(`gcp-audit: ${describeIssues(parsed.error.issues)}`);
   const rec = parsed.data;
   const p = rec.protoPayload;
-  if (!p.methodName.startsWith(PREFIX))
+  if (!PREFIXES.some((prefix) => p.methodName.startsWith(prefix))) {
+    if (p.serviceName === SERVICE) return skip(`secret manager call on no secret: ${p.methodName}`);
     return skip(`other gcp service: ${p.serviceName ?? p.methodName.split('.').slice(0, 3).join('.')}`);
+  }
   const method = p.methodName.slice(p.methodName.lastIndexOf('.') + 1);
   const time = isoTime(rec.timestamp);
   if (!time) return invalid('gcp-audit: timestamp is not a time');
@@ -195,6 +300,14 @@ function normalizeGcp(raw: Record<string, unknown>): NormalizeResult {
       providerEventId: rec.insertId ?? null,
     },
   ]);
+}
+
+/** A Cloud Logging LogEntry: its name and id, or one of its payloads. */
+function isLogEntry(r: Record<string, unknown>): boolean {
+  return (
+    (typeof r.logName === 'string' || typeof r.insertId === 'string') &&
+    ('jsonPayload' in r || 'textPayload' in r || 'protoPayload' in r || 'timestamp' in r)
+  );
 }
 
 export const gcpAudit: Source = {

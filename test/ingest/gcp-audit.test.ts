@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.js';
 import { fixture, run } from './helpers.js';
 
 describe('gcp-audit (Secret Manager)', () => {
@@ -43,5 +46,104 @@ describe('gcp-audit (Secret Manager)', () => {
     ]);
     expect(r.quarantine).toEqual([]);
     expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'gcp log entry without audit payload': 1 });
+  });
+
+  it('reads entries delivered through Pub/Sub (push body, gcloud pull), the Logging API page and an Eventarc CloudEvent, with one id', async () => {
+    const ids = new Set<string>();
+    for (const name of ['pubsub-push.json', 'pubsub-pull.json', 'entries-list.json', 'cloudevent.json']) {
+      const r = await run(fixture('gcp-audit', name));
+      expect(r.quarantine, name).toEqual([]);
+      const read = r.events.find((e) => e.operation === 'AccessSecretVersion')!;
+      expect(read, name).toMatchObject({
+        action: 'read',
+        time: '2024-05-02T09:00:00.250Z',
+        principal: { id: 'gcp:serviceAccount:orders-api@acme-prod.iam.gserviceaccount.com' },
+        resource: { id: 'gcp:secretmanager:projects/acme-prod/secrets/db-password' },
+      });
+      ids.add(read.id);
+    }
+    expect(ids.size).toBe(1);
+    const pull = await run(fixture('gcp-audit', 'pubsub-pull.json'));
+    expect(Object.fromEntries(pull.stats.skipped)).toEqual({ 'pub/sub message is not JSON': 1 });
+    expect((await run(fixture('gcp-audit', 'entries-list.json'))).events.map((e) => e.operation)).toEqual([
+      'AccessSecretVersion',
+      'GetSecret',
+    ]);
+  });
+
+  it('names the real actor: people through service accounts, chains, federation, service agents, redacted callers', async () => {
+    const r = await run(fixture('gcp-audit', 'identities.ndjson'));
+    expect(r.quarantine).toEqual([]);
+    const who = r.events.map((e) => ({ ...e.principal, session: undefined }));
+    const deployer = 'deployer@acme-prod.iam.gserviceaccount.com';
+    expect(who.slice(0, 3)).toEqual([
+      // A person impersonating a service account stays the person: two people are two principals.
+      {
+        id: 'gcp:user:bob@acme.example',
+        type: 'user',
+        name: 'bob@acme.example',
+        account: null,
+        via: deployer,
+      },
+      {
+        id: 'gcp:user:carol@acme.example',
+        type: 'user',
+        name: 'carol@acme.example',
+        account: null,
+        via: deployer,
+      },
+      // In a chain the original caller is the last entry.
+      {
+        id: 'gcp:user:dave@acme.example',
+        type: 'user',
+        name: 'dave@acme.example',
+        account: null,
+        via: deployer,
+      },
+    ]);
+    // A federated workload and Google's infrastructure collapse into the service account they act as.
+    expect(who[3]).toMatchObject({
+      id: 'gcp:serviceAccount:ci@acme-prod.iam.gserviceaccount.com',
+      type: 'service-account',
+      account: 'acme-prod',
+      via: expect.stringContaining('workloadIdentityPools/github/subject/repo:acme/app'),
+    });
+    expect(who[4]).toMatchObject({
+      id: 'gcp:serviceAccount:acme-prod@appspot.gserviceaccount.com',
+      account: 'acme-prod',
+      via: 'app-engine-appserver@prod.google.com',
+    });
+    // A service agent is Google's, in the project it serves (by number), not a project named after its domain.
+    expect(who[5]).toMatchObject({ type: 'service', account: '123456789012' });
+    // A caller Google redacted is not anonymous.
+    expect(who[6]).toMatchObject({ id: 'gcp:redacted', type: 'unknown' });
+    expect(r.events[6]).toMatchObject({ outcome: 'denied', errorCode: 'PERMISSION_DENIED' });
+    // A workforce identity keeps its subject's case, with one id for both ways of writing it.
+    expect(who[7]).toMatchObject({
+      id: 'gcp:subject:principal://iam.googleapis.com/locations/global/workforcePools/acme-pool/subject/Erin@acme.example',
+      type: 'user',
+    });
+    // The v1beta1 API, and a VPC Service Controls denial that names the secret only in its metadata.
+    expect(r.events[8]).toMatchObject({ operation: 'AccessSecretVersion', action: 'read' });
+    expect(r.events[9]).toMatchObject({
+      outcome: 'denied',
+      resource: { id: 'gcp:secretmanager:projects/acme-prod/secrets/db-password', type: 'secret' },
+    });
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({
+      'secret manager call on no secret: google.cloud.location.Locations.ListLocations': 1,
+      'gcp log entry without audit payload': 1,
+    });
+  });
+
+  it('with --format gcp-audit, quarantines what is not a log entry rather than skip it', async () => {
+    // A BigQuery sink row (flattened `protopayload_auditlog`), which vigil does not read: not a LogEntry.
+    const path = join(tempDir(), 'bq.ndjson');
+    const row = { protopayload_auditlog: { methodName: 'x' }, timestamp: '2024-05-02 09:00:00.250000 UTC' };
+    writeFileSync(path, `${JSON.stringify(row)}\n`);
+    const r = await run(path, { format: 'gcp-audit' });
+    expect(r.events).toEqual([]);
+    expect(r.quarantine.map((q) => q.reason)).toEqual([
+      'gcp-audit: not a log entry (keys: protopayload_auditlog,timestamp)',
+    ]);
   });
 });
