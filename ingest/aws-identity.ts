@@ -90,7 +90,12 @@ export function awsPrincipal(u: UserIdentity | null | undefined, recipientAccoun
   const arn = u.arn ? parseArn(u.arn) : null;
 
   if (type === 'Root' || (arn && arn.resource === 'root')) {
-    return { id: `arn:aws:iam::${account ?? arn?.account ?? ''}:root`, type: 'root', name: 'root', account };
+    return {
+      id: `arn:${arn?.partition || 'aws'}:iam::${account ?? arn?.account ?? ''}:root`,
+      type: 'root',
+      name: 'root',
+      account,
+    };
   }
   if (arn?.resource.startsWith('assumed-role/')) {
     // An abridged ARN without a session name: the role still comes from it.
@@ -213,12 +218,27 @@ export function secretResource(
     };
   }
   return {
-    id: `arn:aws:secretsmanager:${region ?? ''}:${account ?? ''}:secret:${secretId}`,
+    id: `arn:${partitionOf(region)}:secretsmanager:${region ?? ''}:${account ?? ''}:secret:${secretId}`,
     type: 'secret',
     name: secretId,
     account,
     region,
   };
+}
+
+/**
+ * The partition of a region, for ids built from a name: a secret read by name in `cn-north-1` has the
+ * same id as when read by its `arn:aws-cn:` ARN. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+ */
+export function partitionOf(region: string | null): string {
+  if (!region) return 'aws';
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  if (region.startsWith('us-isof-')) return 'aws-iso-f';
+  return 'aws';
 }
 
 /** Canonical SSM parameter id, for a name (`/app/db`, `app/db`, `name:3`, `name:label`) or an ARN. */
@@ -231,17 +251,19 @@ export function parameterResource(
   let name: string;
   let reg = region;
   let acct = account;
+  let partition = partitionOf(region);
   if (arn && arn.service === 'ssm' && arn.resource.startsWith('parameter')) {
     name = arn.resource.slice('parameter'.length);
     reg = arn.region || region;
     acct = arn.account || account;
+    partition = arn.partition || partition;
   } else {
     name = nameOrArn;
   }
   name = name.replace(/:[^/:]*$/, ''); // version or label selector
   if (!name.startsWith('/')) name = `/${name}`;
   return {
-    id: `arn:aws:ssm:${reg ?? ''}:${acct ?? ''}:parameter${name}`,
+    id: `arn:${partition}:ssm:${reg ?? ''}:${acct ?? ''}:parameter${name}`,
     type: 'parameter',
     name,
     account: acct,
@@ -258,7 +280,7 @@ export function kmsResource(keyIdOrArn: string, region: string | null, account: 
   }
   const name = keyIdOrArn.startsWith('alias/') ? keyIdOrArn : `key/${keyIdOrArn}`;
   return {
-    id: `arn:aws:kms:${region ?? ''}:${account ?? ''}:${name}`,
+    id: `arn:${partitionOf(region)}:kms:${region ?? ''}:${account ?? ''}:${name}`,
     type: 'key',
     name,
     account,

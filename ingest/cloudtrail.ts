@@ -186,6 +186,10 @@ const SECRETS_ACTIONS: Record<string, Action> = {
   RotationSucceeded: 'rotate',
   RotationFailed: 'rotate',
   RotationAbandoned: 'rotate',
+  // Rotation tests (RotateSecret with RotateImmediately false) log these service events.
+  TestRotationStarted: 'rotate',
+  TestRotationSucceeded: 'rotate',
+  TestRotationFailed: 'rotate',
   PutResourcePolicy: 'policy',
   DeleteResourcePolicy: 'policy',
   StartSecretVersionDelete: 'delete',
@@ -250,6 +254,10 @@ const KMS_ACTIONS: Record<string, Action> = {
   DisconnectCustomKeyStore: 'write',
   DeleteCustomKeyStore: 'delete',
   DeleteImportedKeyMaterial: 'delete',
+  // Service events: KMS deleting expired imported key material (the key stops working), and syncing the
+  // shared properties of a multi-Region key.
+  DeleteExpiredKeyMaterial: 'delete',
+  SynchronizeMultiRegionKey: 'write',
   DisableKey: 'disable',
   ScheduleKeyDeletion: 'disable',
   DeleteKey: 'delete',
@@ -448,7 +456,7 @@ function details(rec: CloudTrailRecord): Record<string, string | number | boolea
 }
 
 // Rotation service events report a failure in their name, not in errorCode.
-const FAILED_EVENTS = new Set(['RotationFailed', 'RotationAbandoned']);
+const FAILED_EVENTS = new Set(['RotationFailed', 'RotationAbandoned', 'TestRotationFailed']);
 
 function outcomeOf(rec: CloudTrailRecord): Pick<SecretAccessEvent, 'outcome' | 'errorCode'> {
   if (rec.errorCode) return { outcome: awsOutcome(rec.errorCode), errorCode: rec.errorCode };

@@ -1,4 +1,7 @@
+import { azureValueList } from './containers/azure-value-list.js';
 import { cloudEvent } from './containers/cloudevent.js';
+import { cloudtrailDigest } from './containers/cloudtrail-digest.js';
+import { cloudtrailLake } from './containers/cloudtrail-lake.js';
 import { cloudwatchLogs } from './containers/cloudwatch-logs.js';
 import { eventbridge } from './containers/eventbridge.js';
 import { filterLogEvents } from './containers/filter-log-events.js';
@@ -54,6 +57,8 @@ export const azureRecords: Container = {
 /** Every container, in the order they are tried. Add a container here with one line. */
 export const CONTAINERS: readonly Container[] = [
   lookupEvents,
+  cloudtrailLake,
+  cloudtrailDigest,
   cloudwatchLogs,
   filterLogEvents,
   kinesis,
@@ -64,6 +69,7 @@ export const CONTAINERS: readonly Container[] = [
   logAnalyticsTables,
   cloudtrailFile,
   azureRecords,
+  azureValueList,
   loggingEntries,
 ];
 

@@ -156,6 +156,81 @@ describe('cloudtrail identity rules', () => {
   });
 });
 
+describe('partitions and service events', () => {
+  const call = (
+    eventName: string,
+    awsRegion: string,
+    requestParameters: Record<string, unknown>,
+    source = 'secretsmanager',
+  ) =>
+    cloudtrail.normalize({
+      eventTime: '2024-05-01T10:00:00Z',
+      eventSource: `${source}.amazonaws.com`,
+      eventName,
+      awsRegion,
+      eventID: `${eventName}-${awsRegion}`,
+      recipientAccountId: '111122223333',
+      userIdentity: {
+        type: 'IAMUser',
+        arn: 'arn:aws-cn:iam::111122223333:user/ops',
+        accountId: '111122223333',
+        userName: 'ops',
+      },
+      requestParameters,
+    });
+  const resourceOf = (res: ReturnType<typeof call>) =>
+    res.kind === 'events' ? res.events[0]!.resource?.id : undefined;
+
+  it('names a secret, parameter or key read by name in its partition, as its ARN does', () => {
+    const byName = resourceOf(call('GetSecretValue', 'cn-north-1', { secretId: 'prod/db' }));
+    const byArn = resourceOf(
+      call('GetSecretValue', 'cn-north-1', {
+        secretId: 'arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:prod/db-AbC123',
+      }),
+    );
+    expect(byName).toBe('arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:prod/db');
+    expect(byName).toBe(byArn);
+    expect(resourceOf(call('GetParameter', 'us-gov-west-1', { name: '/app/db' }, 'ssm'))).toBe(
+      'arn:aws-us-gov:ssm:us-gov-west-1:111122223333:parameter/app/db',
+    );
+    expect(
+      resourceOf(call('Decrypt', 'cn-northwest-1', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }, 'kms')),
+    ).toBe('arn:aws-cn:kms:cn-northwest-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(resourceOf(call('GetSecretValue', 'eu-west-1', { secretId: 'prod/db' }))).toBe(
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db',
+    );
+  });
+
+  it('maps rotation tests and KMS service events; a failed rotation test is an error', () => {
+    const service = (eventSource: string, eventName: string) =>
+      cloudtrail.normalize({
+        eventTime: '2024-05-01T10:00:00Z',
+        eventSource,
+        eventName,
+        eventType: 'AwsServiceEvent',
+        awsRegion: 'us-east-1',
+        eventID: eventName,
+        recipientAccountId: '111122223333',
+        userIdentity: { accountId: '111122223333', invokedBy: 'secretsmanager.amazonaws.com' },
+        additionalEventData: {
+          SecretId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbC123',
+        },
+        serviceEventDetails: { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' },
+      });
+    const first = (r: ReturnType<typeof service>) => (r.kind === 'events' ? r.events[0]! : undefined);
+    expect(first(service('secretsmanager.amazonaws.com', 'TestRotationFailed'))).toMatchObject({
+      action: 'rotate',
+      outcome: 'error',
+    });
+    expect(first(service('secretsmanager.amazonaws.com', 'TestRotationSucceeded'))).toMatchObject({
+      action: 'rotate',
+      outcome: 'success',
+    });
+    expect(first(service('kms.amazonaws.com', 'DeleteExpiredKeyMaterial'))?.action).toBe('delete');
+    expect(first(service('kms.amazonaws.com', 'SynchronizeMultiRegionKey'))?.action).toBe('write');
+  });
+});
+
 describe('cloudtrail exports', () => {
   it('reads records whose nested objects are JSON text (CloudTrail Lake, SIEM exports) like the original', async () => {
     const text = await run(fixture('cloudtrail', 'nested-as-text.json'));

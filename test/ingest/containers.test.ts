@@ -63,6 +63,32 @@ describe('containers', () => {
     });
   });
 
+  it('reads CloudTrail Lake query results: a row of columns is a record, a damaged row is quarantined', async () => {
+    const r = await run(fixture('containers', 'lake-query-results.json'));
+    const original = await run(fixture('cloudtrail', 'secret-by-name.json'));
+    // Nested objects as JSON text and a zone-less eventTime read as the original record.
+    expect(r.events).toEqual(original.events);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'other service: cloudtrail.amazonaws.com': 1 });
+    expect(r.quarantine.map((q) => [q.position, q.reason])).toEqual([
+      ['line 1 QueryResultRows[2]', 'cloudtrail-lake-results: row is not a list of columns'],
+    ]);
+  });
+
+  it('skips a CloudTrail digest file given by path', async () => {
+    const r = await run(fixture('containers', 'cloudtrail-digest.json'));
+    expect(r.events).toEqual([]);
+    expect(r.quarantine).toEqual([]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'cloudtrail digest file': 1 });
+  });
+
+  it('reads an Azure REST list page {"value":[...],"nextLink":...} like the bare list', async () => {
+    const page = await run(fixture('containers', 'activity-log-rest-page.json'));
+    const list = await run(fixture('azure-activity', 'activity-log-list.json'));
+    expect(page.quarantine).toEqual([]);
+    expect(page.events.length).toBeGreaterThan(0);
+    expect(page.events).toEqual(list.events);
+  });
+
   it('gives a record the same id whichever container it came in', async () => {
     const direct = await run(fixture('containers', 'filter-log-events.json'));
     const kinesis = await run(fixture('containers', 'kinesis.json'));
