@@ -103,6 +103,22 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    id: 'iam-policy-public',
+    // A GCP secret's IAM policy granting anyone (allUsers) or any Google account (allAuthenticatedUsers).
+    match: (e) => {
+      if (e.operation !== 'SetIamPolicy') return null;
+      const members = e.details?.members;
+      if (typeof members !== 'string') return null;
+      const open = members.split(',').filter((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
+      return open.length
+        ? {
+            severity: 'critical',
+            why: `SetIamPolicy grants ${open.join(' and ')}: anyone can use the secret`,
+          }
+        : null;
+    },
+  },
+  {
     id: 'public-policy-allowed',
     match: (e) =>
       e.operation === 'PutResourcePolicy' && e.details?.blockPublicPolicy === false
@@ -136,7 +152,7 @@ export const RULES: readonly Rule[] = [
   {
     id: 'rotation-failed',
     match: (e) =>
-      /^Rotation(Failed|Abandoned)$/.test(e.operation)
+      /^(Test)?Rotation(Failed|Abandoned)$/.test(e.operation)
         ? { severity: 'medium', why: `${e.operation}: the secret was not rotated` }
         : null,
   },
@@ -165,7 +181,7 @@ const Config = z.strictObject({
 });
 
 // Service notifications (RotationFailed) are issued by the service itself: those pass on any outcome.
-const SERVICE_EVENTS = /^Rotation/;
+const SERVICE_EVENTS = /^(Test)?Rotation/;
 
 export const sensitiveOperation = defineDetector({
   id: 'sensitive-operation',

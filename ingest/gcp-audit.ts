@@ -298,8 +298,26 @@ function normalizeGcp(raw: Record<string, unknown>): NormalizeResult {
         (typeof rec.resource?.labels?.location === 'string' ? rec.resource.labels.location : null),
       account: project,
       providerEventId: rec.insertId ?? null,
+      ...(method === 'SetIamPolicy' ? policyDetails(p.request) : {}),
     },
   ]);
+}
+
+/**
+ * The members a `SetIamPolicy` grants, for rules (`allUsers` makes a secret public): `details.members`,
+ * the distinct members of the new policy's bindings, comma-separated. Roles and conditions stay in the log.
+ */
+function policyDetails(
+  request: Record<string, unknown> | null | undefined,
+): Pick<SecretAccessEvent, 'details'> {
+  const bindings = (request?.policy as { bindings?: unknown } | undefined)?.bindings;
+  if (!Array.isArray(bindings)) return {};
+  const members = new Set<string>();
+  for (const b of bindings) {
+    const list = (b as { members?: unknown } | null)?.members;
+    if (Array.isArray(list)) for (const m of list) if (typeof m === 'string') members.add(m);
+  }
+  return members.size > 0 ? { details: { members: [...members].sort().join(',') } } : {};
 }
 
 /** A Cloud Logging LogEntry: its name and id, or one of its payloads. */

@@ -491,6 +491,51 @@ const cases: Case[] = [
     fires: false,
   },
   {
+    name: 'GCP IAM policy granting allUsers',
+    detector: 'sensitive-operation',
+    history: [],
+    trigger: [
+      ev({
+        time: T0,
+        principal: alice,
+        provider: 'gcp',
+        operation: 'SetIamPolicy',
+        action: 'policy',
+        details: { members: 'allUsers,serviceAccount:orders-api@acme-prod.iam.gserviceaccount.com' },
+      }),
+    ],
+    fires: true,
+    severity: 'critical',
+  },
+  {
+    name: 'GCP IAM policy granting only named members',
+    detector: 'sensitive-operation',
+    history: [],
+    trigger: [
+      ev({
+        time: T0,
+        principal: alice,
+        provider: 'gcp',
+        operation: 'SetIamPolicy',
+        action: 'policy',
+        details: {
+          members: 'group:ops@acme.example,serviceAccount:orders-api@acme-prod.iam.gserviceaccount.com',
+        },
+      }),
+    ],
+    fires: false,
+  },
+  {
+    name: 'failed rotation test (a service event)',
+    detector: 'sensitive-operation',
+    history: [],
+    trigger: [
+      ev({ time: T0, principal: alice, operation: 'TestRotationFailed', action: 'rotate', outcome: 'error' }),
+    ],
+    fires: true,
+    severity: 'medium',
+  },
+  {
     name: 'KMS key scheduled for deletion',
     detector: 'sensitive-operation',
     history: [],

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { gcpAudit } from '../../ingest/gcp-audit.js';
 import { tempDir } from '../helpers.js';
 import { fixture, run } from './helpers.js';
 
@@ -145,5 +146,31 @@ describe('gcp-audit (Secret Manager)', () => {
     expect(r.quarantine.map((q) => q.reason)).toEqual([
       'gcp-audit: not a log entry (keys: protopayload_auditlog,timestamp)',
     ]);
+  });
+
+  it('keeps the members a SetIamPolicy grants in details, for rules', () => {
+    const res = gcpAudit.normalize({
+      timestamp: '2024-05-02T09:30:00Z',
+      insertId: 'p1',
+      logName: 'projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity',
+      protoPayload: {
+        methodName: 'google.cloud.secretmanager.v1.SecretManagerService.SetIamPolicy',
+        resourceName: 'projects/acme-prod/secrets/db-password',
+        authenticationInfo: { principalEmail: 'mallory@acme.example' },
+        request: {
+          resource: 'projects/acme-prod/secrets/db-password',
+          policy: {
+            bindings: [
+              { role: 'roles/secretmanager.secretAccessor', members: ['allUsers', 'user:ops@acme.example'] },
+              { role: 'roles/secretmanager.viewer', members: ['user:ops@acme.example'] },
+            ],
+          },
+        },
+      },
+    });
+    expect(res.kind === 'events' && res.events[0]).toMatchObject({
+      action: 'policy',
+      details: { members: 'allUsers,user:ops@acme.example' },
+    });
   });
 });
