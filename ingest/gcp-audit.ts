@@ -247,7 +247,8 @@ function principalOf(rec: AuditLogEntry): Principal {
   return { id: 'gcp:anonymous', type: 'anonymous', name: 'anonymous', account: null };
 }
 
-function normalizeGcp(raw: Record<string, unknown>): NormalizeResult {
+function normalizeGcp(input: Record<string, unknown>): NormalizeResult {
+  const raw = fromBigQuery(input);
   const payload = raw.protoPayload;
   if (typeof payload !== 'object' || payload === null) {
     // `gcloud logging read` mixes audit entries with application logs (`jsonPayload`, `textPayload`);
@@ -277,7 +278,7 @@ function normalizeGcp(raw: Record<string, unknown>): NormalizeResult {
   return events([
     {
       id: rec.insertId
-        ? `gcp:${stableId(rec.logName ?? '', rec.insertId, rec.timestamp)}`
+        ? `gcp:${stableId(rec.logName ?? '', rec.insertId, time)}`
         : `gcp:h:${stableId(JSON.stringify(raw))}`,
       time,
       provider: 'gcp',
@@ -320,6 +321,26 @@ function policyDetails(
   return members.size > 0 ? { details: { members: [...members].sort().join(',') } } : {};
 }
 
+/**
+ * A row of a BigQuery log sink's table, as `bq extract` or a query export writes it: the audit payload is
+ * the `protopayload_auditlog` column (nested fields keep their names, the request is JSON text in
+ * `requestJson`), times are `2024-05-01 10:00:00.123456 UTC`. Read as the LogEntry it was made from.
+ * https://cloud.google.com/logging/docs/export/bigquery#fields-audit-logs
+ */
+function fromBigQuery(r: Record<string, unknown>): Record<string, unknown> {
+  const p = r.protopayload_auditlog;
+  if (typeof p !== 'object' || p === null || 'protoPayload' in r) return r;
+  const { requestJson, ...rest } = p as Record<string, unknown>;
+  let request: unknown;
+  try {
+    request = typeof requestJson === 'string' ? JSON.parse(requestJson) : undefined;
+  } catch {
+    request = undefined; // the request is context; a damaged one does not lose the event
+  }
+  const { protopayload_auditlog: _, ...entry } = r;
+  return { ...entry, protoPayload: { '@type': AUDIT_LOG_TYPE, ...rest, ...(request ? { request } : {}) } };
+}
+
 /** A Cloud Logging LogEntry: its name and id, or one of its payloads. */
 function isLogEntry(r: Record<string, unknown>): boolean {
   return (
@@ -334,6 +355,7 @@ export const gcpAudit: Source = {
   description: 'Google Cloud Audit Logs entries of Secret Manager',
   detect: (r) =>
     (typeof r.protoPayload === 'object' && r.protoPayload !== null) ||
+    (typeof r.protopayload_auditlog === 'object' && r.protopayload_auditlog !== null) ||
     (typeof r.logName === 'string' && 'insertId' in r && ('jsonPayload' in r || 'textPayload' in r)),
   normalize: normalizeGcp,
 };

@@ -57,8 +57,9 @@ export function isoTime(value: string | number): string | null {
   if (typeof value === 'number') {
     ms = value < 1e11 ? value * 1000 : value;
   } else {
-    const t = value.trim();
-    const zoned = /[zZ]$|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t.replace(' ', 'T')}Z`;
+    // BigQuery writes TIMESTAMPs as `2024-05-01 10:00:00.123456 UTC`.
+    const t = value.trim().replace(/ UTC$/, 'Z');
+    const zoned = /[zZ]$|[+-]\d{2}:?\d{2}$/.test(t) ? t.replace(' ', 'T') : `${t.replace(' ', 'T')}Z`;
     // Some providers write 7 fractional digits (Key Vault); Date.parse reads up to milliseconds.
     ms = Date.parse(zoned.replace(/(\.\d{3})\d+/, '$1'));
   }

@@ -136,15 +136,25 @@ describe('gcp-audit (Secret Manager)', () => {
     });
   });
 
+  it('reads a BigQuery sink row as the entry it was made from, with the same id', async () => {
+    const bq = await run(fixture('gcp-audit', 'bigquery-export.ndjson'));
+    const sink = await run(fixture('gcp-audit', 'log-sink.ndjson'));
+    expect(bq.quarantine).toEqual([]);
+    expect(bq.events).toEqual(sink.events.slice(0, 1));
+  });
+
   it('with --format gcp-audit, quarantines what is not a log entry rather than skip it', async () => {
-    // A BigQuery sink row (flattened `protopayload_auditlog`), which vigil does not read: not a LogEntry.
-    const path = join(tempDir(), 'bq.ndjson');
-    const row = { protopayload_auditlog: { methodName: 'x' }, timestamp: '2024-05-02 09:00:00.250000 UTC' };
+    // A Log Analytics (`_AllLogs`) row in snake_case, which vigil does not read: not a LogEntry.
+    const path = join(tempDir(), 'la.ndjson');
+    const row = {
+      proto_payload: { audit_log: { method_name: 'x' } },
+      timestamp: '2024-05-02 09:00:00.250000 UTC',
+    };
     writeFileSync(path, `${JSON.stringify(row)}\n`);
     const r = await run(path, { format: 'gcp-audit' });
     expect(r.events).toEqual([]);
     expect(r.quarantine.map((q) => q.reason)).toEqual([
-      'gcp-audit: not a log entry (keys: protopayload_auditlog,timestamp)',
+      'gcp-audit: not a log entry (keys: proto_payload,timestamp)',
     ]);
   });
 
