@@ -14,7 +14,8 @@ import {
 
 /**
  * Azure Activity Log entries for `Microsoft.KeyVault/*` operations: the management plane that
- * AuditEvent does not cover (vault deletion and purge, access policies, network rules). Two shapes:
+ * AuditEvent does not cover (vault deletion and purge, access policies, network rules, and the role
+ * assignments that grant access to an RBAC vault). Two shapes:
  * the diagnostic-settings export (`time`, `operationName` string, `identity.claims`, `resultType`) and the
  * REST / `az monitor activity-log list` form (`eventTimestamp`, `operationName.value`, `claims`, `caller`,
  * `status.value`, `httpRequest.clientIpAddress`).
@@ -47,6 +48,42 @@ const ActivityRecord = z.looseObject({
 
 const value = (v: z.infer<typeof Localized>): string | null =>
   typeof v === 'string' ? v : (v?.value ?? v?.localizedValue ?? null);
+
+/** The operation name of a record not yet validated: a string, or the REST form's `{value}`. */
+function rawOperation(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  const name = o.value ?? o.localizedValue;
+  return typeof name === 'string' ? name : null;
+}
+
+/**
+ * Whether an operation is about a Key Vault: its own (`Microsoft.KeyVault/...`), or a role assignment
+ * whose scope is a vault or an object in it, which is how an RBAC vault grants access
+ * (`.../Microsoft.KeyVault/vaults/V/providers/Microsoft.Authorization/roleAssignments/ID`).
+ */
+function aboutKeyVault(op: string, resourceId: unknown): boolean {
+  if (/^microsoft\.keyvault\//i.test(op)) return true;
+  return (
+    /^microsoft\.authorization\/roleassignments\//i.test(op) &&
+    typeof resourceId === 'string' &&
+    /\/providers\/microsoft\.keyvault\/(?:vaults|managedhsms)\/[^/]+\/(?:[^/]+\/[^/]+\/)?providers\/microsoft\.authorization\/roleassignments\//i.test(
+      resourceId,
+    )
+  );
+}
+
+/**
+ * The region of the entry, if it has one: the diagnostic export writes `location: "global"` for where the
+ * event was processed, which says nothing about the vault.
+ * https://learn.microsoft.com/azure/azure-monitor/essentials/activity-log-schema
+ */
+function regionOf(location: unknown): string | null {
+  return typeof location === 'string' && location !== '' && location.toLowerCase() !== 'global'
+    ? location
+    : null;
+}
 
 /** `Microsoft.KeyVault/vaults/secrets/getSecret/action` → its action; lowercased first. */
 function actionOf(op: string): Action {
@@ -82,12 +119,16 @@ function outcomeOf(
 }
 
 function normalizeActivity(raw: Record<string, unknown>): NormalizeResult {
+  // Other providers' records (FunctionAppLogs with `properties` as text, too) are skipped before the
+  // schema: they are not ours, and not damaged either.
+  const rawOp = rawOperation(raw.operationName);
+  if (rawOp && !aboutKeyVault(rawOp, raw.resourceId))
+    return skip(`other azure operation: ${rawOp.split('/')[0]}`);
   const parsed = ActivityRecord.safeParse(raw);
   if (!parsed.success) return invalid(`azure-activity: ${describeIssues(parsed.error.issues)}`);
   const rec = parsed.data;
   const op = value(rec.operationName);
   if (!op) return invalid('azure-activity: operationName missing');
-  if (!/^microsoft\.keyvault\//i.test(op)) return skip(`other azure operation: ${op.split('/')[0]}`);
   const status = value(rec.status) ?? rec.resultType ?? null;
   // Activity Log writes Started, then Accepted/Succeeded/Failed for one operation: only the end counts.
   if (status && /^(start|started|accept|accepted|active)$/i.test(status))
@@ -120,7 +161,7 @@ function normalizeActivity(raw: Record<string, unknown>): NormalizeResult {
         userAgent: null,
         viaService: null,
       },
-      region: typeof raw.location === 'string' ? raw.location : null,
+      region: regionOf(raw.location),
       account,
       providerEventId: rec.correlationId || null,
     },
@@ -130,7 +171,8 @@ function normalizeActivity(raw: Record<string, unknown>): NormalizeResult {
 export const azureActivity: Source = {
   id: 'azure-activity',
   provider: 'azure',
-  description: 'Azure Activity Log entries for Microsoft.KeyVault operations (management plane)',
+  description:
+    'Azure Activity Log entries for Microsoft.KeyVault operations and role assignments on vaults (management plane)',
   detect: (r) =>
     'resourceId' in r &&
     ((typeof r.operationName === 'string' && r.operationName.includes('/')) ||

@@ -41,29 +41,54 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * - users by object id (`oid`), named by upn (`live.com#me@outlook.com` becomes `me@outlook.com`);
  * - managed identities (`xms_mirid`) and applications by application id (`appid`/`azp`), which every
  *   token carries, else object id;
- * `caller` (Activity Log) is a upn for users and an id for applications.
+ * `caller` (Activity Log) is a upn for users and an id for applications. `account` is the tenant of the
+ * token (`tid`), else null: the subscription of the log is where the vault lives, not the caller.
+ * `subscription` only names a caller the record does not identify (`azure:unknown:SUBSCRIPTION`).
  */
 export function azurePrincipal(
   claims: Record<string, unknown> | null | undefined,
-  fallbackAccount: string | null,
+  subscription: string | null,
   caller?: string | null,
 ): Principal {
   // Only the claims' text values are read, first match in their order: they and the rest are the key.
-  const key = principals.start().next(fallbackAccount).next(caller);
+  const key = principals.start().next(subscription).next(caller);
   if (claims) {
     for (const k in claims) {
       const v = claims[k];
       if (typeof v === 'string') key.next(k).next(v);
+      else if (isPlainObject(v)) return azurePrincipal(flatClaims(claims), subscription, caller);
     }
   }
-  return key.value(() => computePrincipal(claims, fallbackAccount, caller));
+  return key.value(() => computePrincipal(claims, subscription, caller));
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Claims nested by URI segment, as Managed HSM logs them
+ * (`{"http_schemas_microsoft_com_identity":{"claims":{"objectidentifier":..}}}`), flattened to
+ * `http_schemas_microsoft_com_identity/claims/objectidentifier`, which `claim` reads like the URI form.
+ * Only text values are kept: nothing else is read.
+ */
+function flatClaims(
+  claims: Record<string, unknown>,
+  prefix = '',
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
+  for (const k in claims) {
+    const v = claims[k];
+    if (typeof v === 'string') out[`${prefix}${k}`] = v;
+    else if (isPlainObject(v)) flatClaims(v, `${prefix}${k}/`, out);
+  }
+  return out;
 }
 
 const principals = new SequenceMemo<Principal>(20_000);
 
 function computePrincipal(
   claims: Record<string, unknown> | null | undefined,
-  fallbackAccount: string | null,
+  subscription: string | null,
   caller: string | null | undefined,
 ): Principal {
   const oid = claim(claims, 'oid', 'objectidentifier');
@@ -78,7 +103,7 @@ function computePrincipal(
   const tid = claim(claims, 'tid', 'tenantid');
   const mirid = claim(claims, 'xms_mirid');
   const idtyp = claim(claims, 'idtyp');
-  const account = tid ?? fallbackAccount;
+  const account = tid;
   if (upn && idtyp !== 'app') {
     const name = upn.includes('#') ? upn.slice(upn.lastIndexOf('#') + 1) : upn;
     return { id: `azure:user:${(oid ?? name).toLowerCase()}`, type: 'user', name, account, via: appid };
@@ -96,7 +121,7 @@ function computePrincipal(
   const app = appid ?? oid ?? (caller && GUID.test(caller) ? caller : null);
   if (app)
     return { id: `azure:app:${app.toLowerCase()}`, type: 'application', name: app, account, via: null };
-  return { id: `azure:unknown:${fallbackAccount ?? 'unknown'}`, type: 'unknown', name: 'unknown', account };
+  return { id: `azure:unknown:${subscription ?? 'unknown'}`, type: 'unknown', name: 'unknown', account };
 }
 
 export interface ArmId {
@@ -107,6 +132,20 @@ export interface ArmId {
   kind: string | null;
   object: string | null;
 }
+
+/**
+ * The resource provider an ARM id names first, upper-cased as resource logs write it:
+ * `/subscriptions/S/resourceGroups/G/providers/Microsoft.Attestation/...` → `MICROSOFT.ATTESTATION`;
+ * null for an id without one.
+ */
+export function armProvider(id: string): string | null {
+  return armProviders(id);
+}
+
+const armProviders = remembered(20_000, (id): string | null => {
+  const m = /\/providers\/([^/]+)/i.exec(id);
+  return m ? m[1]!.toUpperCase() : null;
+});
 
 /**
  * `/subscriptions/S/resourceGroups/G/providers/Microsoft.KeyVault/vaults/V[/secrets/N[/versions/X]]`, also

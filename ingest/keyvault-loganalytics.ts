@@ -28,17 +28,65 @@ function fold(row: Record<string, unknown>): Map<string, unknown> {
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 
-/** `2024-03-01T10:00:00.1234567Z`, or the portal's US-locale CSV form `3/1/2024, 10:00:00.123 AM`. */
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A real calendar day: `Date.UTC` and `Date.parse` roll month 16 or February 30 into another date. */
+function isDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]!) return false;
+  return month !== 2 || day < 29 || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
+}
+
+/**
+ * `2024-03-01T10:00:00.1234567Z`, or the portal's en-US CSV form `3/1/2024, 10:00:00.123 AM`; null for
+ * anything else, an impossible date included. The portal writes times in the browser's locale, and only
+ * en-US (and en-PH) put the month first: their upper-case `AM`/`PM` tells them apart. A slashed date
+ * without it comes from a day-first locale (en-GB `16/07/2026, 20:26:12`, en-AU `16/07/2026, 8:26:12 pm`),
+ * and is not read: `07/06/2026` would silently become July 6 instead of June 7.
+ */
 export function logAnalyticsTime(value: string): string | null {
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?\s*(AM|PM)?$/i.exec(
-    value.trim(),
+  const v = value.trim();
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?\s*(AM|PM)?$/.exec(v);
+  if (!us) {
+    const iso = /^(\d{4})-(\d{2})-(\d{2})[T ]/.exec(v);
+    if (!iso || !isDate(Number(iso[1]), Number(iso[2]), Number(iso[3]))) return null;
+    return isoTime(v);
+  }
+  const [, month, day, year, h, min, sec, frac, half] = us;
+  if (!half || !isDate(Number(year), Number(month), Number(day))) return null;
+  const hour = Number(h);
+  if (hour < 1 || hour > 12 || Number(min) > 59 || Number(sec) > 59) return null;
+  // Digits past the millisecond are cut, as isoTime does.
+  const ms = frac ? Number(frac.slice(1, 4).padEnd(3, '0')) : 0;
+  const t = Date.UTC(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    (hour % 12) + (half === 'PM' ? 12 : 0),
+    Number(min),
+    Number(sec),
+    ms,
   );
-  if (!us) return isoTime(value);
-  let hour = Number(us[4]);
-  if (us[8]) hour = (hour % 12) + (us[8].toUpperCase() === 'PM' ? 12 : 0);
-  const ms = us[7] ? Math.round(Number(`0${us[7]}`) * 1000) : 0;
-  const t = Date.UTC(Number(us[3]), Number(us[1]) - 1, Number(us[2]), hour, Number(us[5]), Number(us[6]), ms);
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+  return new Date(t).toISOString();
+}
+
+/**
+ * The TimeGenerated column and the zone its header gives. The portal names it `TimeGenerated [UTC]` or,
+ * when the user displays local time, `TimeGenerated [Local Time]`, which holds no offset: a UTC (or
+ * unmarked) column is preferred, and the header is returned so a row with only a local one can name it.
+ */
+function timeGenerated(raw: Record<string, unknown>): {
+  value: string | undefined;
+  localHeader: string | null;
+} {
+  let localHeader: string | null = null;
+  for (const k in raw) {
+    const m = /^TimeGenerated\s*(?:\[([^\]]*)\])?\s*$/i.exec(k);
+    if (!m) continue;
+    if (m[1] === undefined || m[1].trim().toUpperCase() === 'UTC')
+      return { value: text(raw[k]), localHeader: null };
+    localHeader = k;
+  }
+  return { value: undefined, localHeader };
 }
 
 /** `identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g` → `claims/objectidentifier`. */
@@ -83,9 +131,14 @@ function normalizeLogAnalytics(raw: Record<string, unknown>): NormalizeResult {
   } else if (table && table !== 'AZKVAuditLogs') {
     return skip(`other table: ${table}`);
   }
-  const rawTime = text(row.get('timegenerated'));
+  const { value: rawTime, localHeader } = timeGenerated(raw);
+  if (!rawTime && localHeader)
+    return invalid(`keyvault-loganalytics: ${localHeader} has no time zone; export the results in UTC`);
   const time = rawTime ? logAnalyticsTime(rawTime) : null;
-  if (!time) return invalid(`keyvault-loganalytics: TimeGenerated ${rawTime ? 'is not a time' : 'missing'}`);
+  if (!time)
+    return invalid(
+      `keyvault-loganalytics: TimeGenerated ${rawTime ? 'is not an ISO 8601 or en-US (M/D/YYYY, h:mm:ss AM) time' : 'missing'}`,
+    );
   const identity = legacy ? flattenedClaims(row) : identityColumn(row.get('identity'));
   if (identity === 'bad') return invalid('keyvault-loganalytics: Identity is not JSON');
   const status = row.get('httpstatuscode_d') ?? row.get('httpstatuscode');

@@ -3,6 +3,7 @@ import type { Action, Resource, SecretAccessEvent } from '../core/event.js';
 import { stableId } from '../core/hash.js';
 import {
   type ArmId,
+  armProvider,
   azurePrincipal,
   keyVaultResource,
   keyVaultUri,
@@ -19,7 +20,7 @@ import {
 } from './source.js';
 
 /**
- * Azure Key Vault diagnostic `AuditEvent` records (storage blobs, Event Hub bodies).
+ * Azure Key Vault diagnostic `AuditEvent` records (storage blobs, Event Hub bodies), managed HSMs' too.
  * Schema: https://learn.microsoft.com/azure/key-vault/general/logging
  */
 
@@ -112,11 +113,17 @@ const EXACT: Record<string, Action> = {
   VaultDelete: 'delete',
   VaultRecover: 'restore',
   VaultAccessPolicyChangedEventGridNotification: 'policy',
+  // Managed HSM: a full backup of the HSM (https://learn.microsoft.com/azure/key-vault/managed-hsm/logging).
+  BackupCreate: 'backup',
 };
 
 function actionOf(op: string): Action {
   const exact = EXACT[op];
   if (exact) return exact;
+  // Certificate policies, issuers and contacts govern how the vault issues certificates: changing or
+  // deleting one is a policy change. Tested first, as `CertificateIssuerSet` also ends like a write.
+  if (/^Certificate(?:Policy|Contacts|Issuer)/.test(op))
+    return op.endsWith('Get') ? 'describe' : op.endsWith('List') ? 'list' : 'policy';
   if (/Purge$/.test(op) || /Delete$/.test(op)) return 'delete';
   if (/List/.test(op)) return 'list';
   if (/(Set|Create|Import|Update|Put|Merge)$/.test(op))
@@ -125,10 +132,22 @@ function actionOf(op: string): Action {
   return 'other';
 }
 
+/**
+ * Whether a URI's first segment after `secrets/`, `keys/` or `certificates/` names an object for this
+ * operation. Vault-level operations sit under those collections without naming one: `POST /secrets/restore`
+ * (the name is inside the backup blob), `PUT /certificates/issuers/NAME` and `PUT /certificates/contacts`
+ * (issuers and contacts are settings of the vault, so the vault is their resource).
+ */
+function namesObject(op: string, object: string): boolean {
+  if (/^Certificate(?:Contacts|Issuer)/.test(op)) return false;
+  return !(op.endsWith('Restore') && object.toLowerCase() === 'restore');
+}
+
 function resourceOf(rec: KeyVaultRecord, arm: ArmId): Resource | null {
   for (const uri of [rec.properties?.id, rec.properties?.requestUri]) {
     const u = uri ? keyVaultUri(uri) : null;
-    if (u?.object) return keyVaultResource(u.vault, u.kind, u.object, arm.subscription);
+    if (u?.object && namesObject(rec.operationName, u.object))
+      return keyVaultResource(u.vault, u.kind, u.object, arm.subscription);
   }
   const u = rec.properties?.id ? keyVaultUri(rec.properties.id) : null;
   return keyVaultResource(u?.vault ?? arm.vault, arm.kind, arm.object, arm.subscription);
@@ -148,11 +167,52 @@ function outcomeOf(rec: KeyVaultRecord): { outcome: SecretAccessEvent['outcome']
   };
 }
 
+/**
+ * Managed HSM writes `identity` as JSON text and `httpStatusCode`, `requestUri` and `clientInfo` beside
+ * `properties` rather than in it (https://learn.microsoft.com/azure/key-vault/managed-hsm/logging): such a
+ * record is rebuilt in the vault layout, so one mapping and one id rule serve both. Any other record is
+ * returned as it is; a reason when `identity` is text that is not JSON.
+ */
+function vaultLayout(raw: Record<string, unknown>): Record<string, unknown> | string {
+  const { identity, properties } = raw;
+  const beside =
+    raw.httpStatusCode !== undefined || raw.requestUri !== undefined || raw.clientInfo !== undefined;
+  if (!beside && typeof identity !== 'string') return raw;
+  const record = { ...raw };
+  if (typeof identity === 'string') {
+    try {
+      record.identity = identity === '' ? null : (JSON.parse(identity) as unknown);
+    } catch {
+      return 'identity is not JSON';
+    }
+  }
+  // A `properties` of the wrong type is left for the schema to name.
+  if (beside && (properties === undefined || properties === null || isObj(properties))) {
+    const p = properties ?? {};
+    record.properties = {
+      ...p,
+      httpStatusCode: p.httpStatusCode ?? raw.httpStatusCode,
+      requestUri: p.requestUri ?? raw.requestUri,
+      clientInfo: p.clientInfo ?? raw.clientInfo,
+    };
+  }
+  return record;
+}
+
 function normalizeKeyVault(raw: Record<string, unknown>): NormalizeResult {
+  // A shared Event Hub or storage export mixes every category and provider: theirs are well-formed
+  // records that are not ours, skipped before the record is checked as a Key Vault one.
   if (typeof raw.category === 'string' && raw.category !== 'AuditEvent')
     return skip(`other category: ${raw.category}`);
-  if (conforms(raw)) return normalizeAuditEvent(raw as KeyVaultRecord, 'keyvault');
-  const parsed = KeyVaultRecord.safeParse(raw);
+  // Other providers log `AuditEvent` too (Microsoft.Attestation). A record without a resourceId is
+  // still read, and quarantined if that is what it lacks.
+  const provider = typeof raw.resourceId === 'string' ? armProvider(raw.resourceId) : null;
+  if (provider !== null && provider !== 'MICROSOFT.KEYVAULT')
+    return skip(`other resource provider: ${provider}`);
+  const record = vaultLayout(raw);
+  if (typeof record === 'string') return invalid(`keyvault: ${record}`);
+  if (conforms(record)) return normalizeAuditEvent(record as KeyVaultRecord, 'keyvault');
+  const parsed = KeyVaultRecord.safeParse(record);
   if (!parsed.success) return invalid(`keyvault: ${describeIssues(parsed.error.issues)}`);
   return normalizeAuditEvent(parsed.data, 'keyvault');
 }
@@ -193,11 +253,15 @@ export function normalizeAuditEvent(rec: KeyVaultRecord, label: string): Normali
 export const keyvault: Source = {
   id: 'keyvault',
   provider: 'azure',
-  description: 'Azure Key Vault diagnostic AuditEvent records',
+  description: 'Azure Key Vault and Managed HSM diagnostic AuditEvent records',
   // Activity Log entries name operations as `Microsoft.KeyVault/vaults/delete`; AuditEvent as `VaultDelete`.
+  // Also every other resource log (`category` and `resourceId`: the common schema), so that the other
+  // categories of a shared Event Hub are skipped and counted here, not quarantined as unknown.
   detect: (r) =>
     typeof r.operationName === 'string' &&
     !r.operationName.includes('/') &&
-    (r.category === 'AuditEvent' || /microsoft\.keyvault/i.test(String(r.resourceId ?? ''))),
+    (r.category === 'AuditEvent' ||
+      (typeof r.category === 'string' && typeof r.resourceId === 'string') ||
+      /microsoft\.keyvault/i.test(String(r.resourceId ?? ''))),
   normalize: normalizeKeyVault,
 };

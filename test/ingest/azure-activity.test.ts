@@ -38,6 +38,60 @@ describe('azure-activity', () => {
     });
   });
 
+  it('reads role assignments at a vault or secret scope as policy events on it; other role assignments are skipped', async () => {
+    const r = await run([
+      fixture('azure-activity', 'role-assignments.json'),
+      fixture('azure-activity', 'role-assignments-rest.json'),
+    ]);
+    expect(r.quarantine).toEqual([]);
+    expect(r.events.map((e) => [e.operation, e.action, e.outcome, e.resource?.id, e.principal.name])).toEqual(
+      [
+        [
+          'MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE',
+          'policy',
+          'success',
+          'azure:keyvault:contoso-pay-kv',
+          'dana@contoso.com',
+        ],
+        [
+          'MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/DELETE',
+          'policy',
+          'success',
+          'azure:keyvault:contoso-pay-kv/secrets/stripe-key',
+          'dana@contoso.com',
+        ],
+        [
+          'Microsoft.Authorization/roleAssignments/write',
+          'policy',
+          'success',
+          'azure:keyvault:contoso-pay-kv',
+          'dana@contoso.com',
+        ],
+      ],
+    );
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({
+      'azure activity: operation not finished': 1,
+      'other azure operation: MICROSOFT.AUTHORIZATION': 2,
+    });
+  });
+
+  it('skips resource logs of other providers before validating them (FunctionAppLogs with properties as text); a damaged Key Vault entry is quarantined', async () => {
+    const r = await run(fixture('azure-activity', 'function-app-logs.json'));
+    expect(r.events).toEqual([]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'other azure operation: Microsoft.Web': 2 });
+    expect(r.quarantine.map((q) => [q.position, q.reason.replace(/: Invalid input.*/, '')])).toEqual([
+      ['line 1 records[2]', 'azure-activity: properties'],
+    ]);
+  });
+
+  it('does not take location "global" (where the entry was processed) for a region', async () => {
+    const r = await run([
+      fixture('azure-activity', 'diagnostic-export.json'),
+      fixture('azure-activity', 'role-assignments.json'),
+    ]);
+    expect(r.events.map((e) => e.region)).toEqual([null, null, null, 'westeurope']);
+  });
+
   it('gives a user the same principal id in the Activity Log as in AuditEvent', async () => {
     const act = await run(fixture('azure-activity', 'diagnostic-export.json'));
     const audit = await run(fixture('keyvault', 'PT1H.json'));
