@@ -35,7 +35,7 @@ export function describeIssues(issues: readonly { path: readonly PropertyKey[]; 
 const UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
 const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Day within its month (Feb 29 only in leap years), as Date.parse would accept it. */
+/** Day within its month (Feb 29 only in leap years); Date.parse would roll a later day into the next month. */
 function plausible(v: string): boolean {
   const month = Number(v.slice(5, 7));
   const day = Number(v.slice(8, 10));
@@ -59,6 +59,8 @@ export function isoTime(value: string | number): string | null {
   } else {
     // BigQuery writes TIMESTAMPs as `2024-05-01 10:00:00.123456 UTC`.
     const t = value.trim().replace(/ UTC$/, 'Z');
+    // Date.parse rolls an impossible day over (February 30 is March 1): such a time is no time.
+    if (/^\d{4}-\d{2}-\d{2}/.test(t) && !plausible(t)) return null;
     const zoned = /[zZ]$|[+-]\d{2}:?\d{2}$/.test(t) ? t.replace(' ', 'T') : `${t.replace(' ', 'T')}Z`;
     // Some providers write 7 fractional digits (Key Vault); Date.parse reads up to milliseconds.
     ms = Date.parse(zoned.replace(/(\.\d{3})\d+/, '$1'));
