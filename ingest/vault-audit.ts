@@ -79,16 +79,39 @@ function principalOf(e: VaultEntry, namespace: string): Principal {
   return { id: 'vault:anonymous', type: 'anonymous', name: 'anonymous', account };
 }
 
+/** A namespace as the prefix of the paths in it: `blue/`, or '' for the root namespace. */
+function namespacePrefix(namespace: string): string {
+  const p = namespace.replace(/^\/+|\/+$/g, '');
+  return p === '' || p === 'root' ? '' : `${p}/`;
+}
+
 /**
- * The secret a path names: mount plus secret path, with kv v2's `data/`, `metadata/`, `delete/`,
- * `undelete/`, `destroy/` segment taken out so every operation on one secret has one id.
- * Without `mount_point` (Vault before 1.13) the first path segment is taken as the mount.
+ * The mount a path (relative to its namespace) is on, relative to the namespace too. Vault Enterprise
+ * writes `mount_point` with the namespace in front (`blue/kv/` for `kv/data/app` in `blue/`); it is read
+ * with or without it. Without `mount_point` (Vault before 1.13) the first path segment is the mount.
+ */
+function mountOf(path: string, mountPoint: string | null | undefined, ns: string): string {
+  const within = `${path}/`;
+  const mount = mountPoint?.replace(/^\/+|\/+$/g, '');
+  if (mount) {
+    const relative = ns !== '' && mount.startsWith(ns) ? `${mount.slice(ns.length)}/` : null;
+    if (relative && within.startsWith(relative)) return relative;
+    if (within.startsWith(`${mount}/`)) return `${mount}/`;
+  }
+  return `${path.split('/')[0]}/`;
+}
+
+/**
+ * The secret a path names: namespace, mount and secret path, with kv v2's `data/`, `metadata/`,
+ * `delete/`, `undelete/`, `destroy/` segment taken out so every operation on one secret has one id. A
+ * read from the namespace and one from its parent (`blue/kv/...` from the root) give the same id.
  */
 function resourceOf(e: VaultEntry, namespace: string): { resource: Resource; kvOp: string | null } {
   const r = e.request;
   const path = r.path.replace(/^\/+/, '');
-  const mount = (r.mount_point ?? `${path.split('/')[0]}/`).replace(/\/?$/, '/');
-  let rest = path.startsWith(mount) ? path.slice(mount.length) : path.slice(path.indexOf('/') + 1);
+  const ns = namespacePrefix(namespace);
+  const mount = mountOf(path, r.mount_point, ns);
+  let rest = path.slice(mount.length);
   let kvOp: string | null = null;
   const mountType = r.mount_type ?? e.response?.mount_type ?? '';
   if (mountType === 'kv') {
@@ -103,13 +126,12 @@ function resourceOf(e: VaultEntry, namespace: string): { resource: Resource; kvO
     const m = /^[a-z-]+\/([^/]+)/.exec(rest);
     if (m) rest = m[1]!;
   }
-  const name = `${mount}${rest}`.replace(/\/$/, '');
-  const ns = namespace === 'root' ? '' : `${namespace.replace(/\/$/, '')}/`;
+  const name = `${ns}${mount}${rest}`.replace(/\/$/, '');
   const type: Resource['type'] =
     mountType === 'transit' ? 'key' : mountType === 'pki' ? 'certificate' : 'secret';
   return {
     resource: {
-      id: `vault:${ns}${name}`,
+      id: `vault:${name}`,
       type,
       name,
       account: namespace === 'root' ? null : namespace,
@@ -153,12 +175,27 @@ function outcomeOf(error: string | null | undefined): Pick<SecretAccessEvent, 'o
   return { outcome: 'error', errorCode: error.replace(/\s+/g, ' ').trim().slice(0, 120) };
 }
 
+// Entry types are short names (`response`, `kmip-request`); anything else is not copied into a reason.
+const ENTRY_TYPE = /^[a-z][a-z0-9_-]{0,39}$/;
+
+/**
+ * Entries that are not a request's response are skipped before the schema is checked: Vault Enterprise's
+ * KMIP entries (`kmip-request`, `kmip-response`) are well formed but have no `request.path`.
+ */
+function skipByType(type: unknown): NormalizeResult | null {
+  if (type === 'response' || typeof type !== 'string') return null;
+  if (type === 'request') return skip('vault request entry (its response entry is the event)');
+  if (type === 'kmip-request' || type === 'kmip-response')
+    return skip(`vault ${type} entry (KMIP operations are not read)`);
+  return skip(`vault ${ENTRY_TYPE.test(type) ? type : 'other'} entry`);
+}
+
 function normalizeVault(raw: Record<string, unknown>): NormalizeResult {
+  const skipped = skipByType(raw.type);
+  if (skipped) return skipped;
   const parsed = VaultEntry.safeParse(raw);
   if (!parsed.success) return invalid(`vault-audit: ${describeIssues(parsed.error.issues)}`);
   const e = parsed.data;
-  if (e.type === 'request') return skip('vault request entry (its response entry is the event)');
-  if (e.type !== 'response') return skip(`vault ${e.type} entry`);
   const path = e.request.path.replace(/^\/+/, '');
   if (NOT_SECRETS.test(path)) return skip(`vault ${path.split('/')[0]} path`);
   const op = e.request.operation ?? 'unknown';

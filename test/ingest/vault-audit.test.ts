@@ -50,4 +50,30 @@ describe('vault-audit', () => {
     expect(readFileSync(fixture('vault-audit', 'audit.log'), 'utf8')).toContain('hmac-sha256:');
     expect(out).not.toContain('hmac-sha256');
   });
+
+  it('names a secret in a namespace once: vault:NAMESPACE/MOUNT/PATH, however mount_point is written, and from the root namespace', async () => {
+    const r = await run(fixture('vault-audit', 'namespaces.log'));
+    expect(r.quarantine).toEqual([]);
+    expect(r.events.map((e) => [e.resource?.id, e.resource?.account])).toEqual([
+      ['vault:blue/kv/app/config', 'blue/'], // mount_point `blue/kv/`, path relative to the namespace
+      ['vault:blue/kv/app/config', 'blue/'], // mount_point `kv/`
+      ['vault:blue/kv/app/config', 'blue/'], // no mount_point (before Vault 1.13)
+      ['vault:blue/kv/app/config', null], // root namespace, path `blue/kv/data/app/config`
+      ['vault:blue/kv/app/config', null], // no namespace at all
+      ['vault:blue/team-a/kv/app/config', 'blue/team-a/'],
+      ['vault:blue/blue/app/config', 'blue/'], // a mount named like its namespace
+    ]);
+    expect(r.events[1]).toMatchObject({ operation: 'read metadata', action: 'describe' });
+  });
+
+  it('skips KMIP entries and other entry types (no request.path) instead of quarantining them', async () => {
+    const r = await run(fixture('vault-audit', 'kmip.log'));
+    expect(r.quarantine).toEqual([]);
+    expect(r.events.map((e) => e.resource?.id)).toEqual(['vault:kv/orders/db']);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({
+      'vault kmip-request entry (KMIP operations are not read)': 1,
+      'vault kmip-response entry (KMIP operations are not read)': 1,
+      'vault heartbeat entry': 1,
+    });
+  });
 });
