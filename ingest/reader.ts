@@ -9,8 +9,9 @@ import { looksLikeCsvHeader, openQuote, splitCsvRecord } from './csv.js';
 
 /**
  * Reads bytes into JSON values, streaming: gzip is detected by its magic bytes, JSON Lines are parsed
- * line by line, and a document that spans lines (pretty-printed JSON) is parsed whole. The format is
- * decided from the content, never from the file name.
+ * line by line, and a document that spans lines (pretty-printed JSON) is parsed whole, or value by value
+ * when it is several concatenated (`jq` output). The format is decided from the content, never from the
+ * file name.
  */
 
 export type RawItem =
@@ -272,8 +273,17 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
   let carryBytes = 0;
   let lineNo = 0;
   let doc: string[] = [];
+  /** Characters of the open document; 0 between the values of a stream. */
   let docChars = 0;
   let docStartLine = 0;
+  /** Whether the open document's second line is indented: pretty-printed, so it may be one of a stream. */
+  let indented = false;
+  /** Cleared once a line `}` or `]` did not close a value: the rest is read as one text at the end. */
+  let streaming = true;
+  /** Values of a stream already handed on: the rest of the input is read as more of them. */
+  let streamed = false;
+  /** Set once a leading `#TYPE` line is skipped: only one is. */
+  let psTypeLine = false;
   let failure: string | null = null;
   let header: string[] = [];
   let row = '';
@@ -318,8 +328,18 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
       return;
     }
     if (mode === 'document') {
+      if (docChars === 0) {
+        // Between two values of a stream: the next one starts at its first non-blank line.
+        if (line.trim() === '') return;
+        docStartLine = lineNo;
+        indented = false;
+      }
       docChars += line.length + 1;
-      if (docChars <= MAX_DOCUMENT_CHARS) doc.push(line);
+      if (docChars > MAX_DOCUMENT_CHARS) return;
+      doc.push(line);
+      if (doc.length === 2) indented = line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9;
+      // Pretty-printers indent all but the top-level brackets: this line may close the value.
+      if (indented && streaming && line.length === 1 && (line === '}' || line === ']')) closeValue();
       return;
     }
     if (mode === 'csv') {
@@ -329,10 +349,16 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
       return;
     }
     // First non-empty line: decide what the input is.
-    const t = (lineNo === 1 || carryBom ? line.replace(/^\uFEFF/, '') : line).trim();
+    const text = lineNo === 1 || carryBom ? line.replace(/^\uFEFF/, '') : line;
+    const t = text.trim();
     carryBom = false;
     if (t === '') {
       carryBom = lineNo === 1;
+      return;
+    }
+    if (!psTypeLine && t.startsWith('#TYPE ')) {
+      // Windows PowerShell 5.1's Export-Csv writes the rows' .NET type above the header by default.
+      psTypeLine = true;
       return;
     }
     let value: unknown;
@@ -344,8 +370,8 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
         mode = 'document';
         done = !first;
         docStartLine = lineNo;
-        doc = [line];
-        docChars = line.length + 1;
+        doc = [text]; // without a BOM, which JSON.parse does not take
+        docChars = text.length + 1;
         return;
       }
       const columns = looksLikeCsvHeader(t);
@@ -363,6 +389,27 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
     if (owns(lineNo)) sink.value(value, lineNo);
   };
   let carryBom = false;
+
+  /**
+   * At a line `}` or `]` of an indented document: if what was read since the value began parses, it is
+   * one value of a stream (`jq` output), handed on now, so that a stream is held one value at a time. A
+   * single pretty-printed document parses here, at its last line, once, as it would at the end.
+   */
+  const closeValue = (): void => {
+    let value: unknown;
+    try {
+      value = JSON.parse(doc.join('\n'));
+    } catch {
+      // A nested closer of an oddly indented document, or damage: the rest is read at the end. Not tried
+      // again: a document with many such lines would be parsed once per line.
+      streaming = false;
+      return;
+    }
+    doc = [];
+    docChars = 0;
+    streamed = true;
+    sink.value(value, docStartLine);
+  };
 
   try {
     for await (const chunk of inputBytes(input)) {
@@ -400,7 +447,12 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
   if (failure) {
     if (!first) return;
     // The last partial line (or the partial document) is the damage: report it, keep what was read.
-    const at = mode === 'document' ? docStartLine : mode === 'csv' && row !== '' ? rowStart : lineNo + 1;
+    const at =
+      mode === 'document' && docChars > 0
+        ? docStartLine
+        : mode === 'csv' && row !== ''
+          ? rowStart
+          : lineNo + 1;
     sink.error(failure, `line ${at}`);
     return;
   }
@@ -414,44 +466,60 @@ export async function* readInto(input: InputFile, sink: ValueSink, shard?: Shard
     // A quoted field never closed: the file ends inside it.
     sink.error('csv: file ends inside a quoted field', `line ${rowStart}`);
   }
-  if (mode === 'document') {
+  if (mode === 'document' && docChars > 0) {
     if (docChars > MAX_DOCUMENT_CHARS) {
       sink.error(`JSON document over ${MAX_DOCUMENT_CHARS / 1024 / 1024} MiB`, `line ${docStartLine}`);
     } else {
       const lines = doc;
       doc = [];
-      let value: unknown;
-      let parsed = false;
-      try {
-        value = JSON.parse(lines.join('\n'));
-        parsed = true;
-      } catch (err) {
-        for (const item of salvageLines(lines, docStartLine, String((err as Error).message))) {
-          if ('error' in item) sink.error(item.error, item.position);
-          else sink.value(item.value, item.line);
-        }
-      }
-      if (parsed) sink.value(value, docStartLine);
+      readDocument(lines, docStartLine, sink, streamed);
     }
   }
 }
 
+const BROKEN = 'document is not valid JSON';
+
+/**
+ * The lines of an input that did not close on its first line, read at its end: one JSON document; else
+ * JSON Lines with a damaged first line; else, when it holds several values (or values of it were handed
+ * on already), a stream of values; else one broken document, reported once with where the parser stopped.
+ */
+function readDocument(lines: string[], firstLine: number, sink: ValueSink, streamed: boolean): void {
+  const text = lines.join('\n');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (salvageLines(lines, firstLine, sink)) return;
+    if (streamed || isStream(lines, text)) {
+      readValues(text, firstLine, sink);
+      return;
+    }
+    const at = /position (\d+)/.exec(String((err as Error).message))?.[1];
+    sink.error(BROKEN, `line ${firstLine}${at ? ` (char ${at})` : ''}`);
+    return;
+  }
+  sink.value(value, firstLine);
+}
+
 /**
  * A text that is not one JSON document may still be JSON Lines whose first line is damaged: when most
- * lines are JSON objects, keep every one that parses. Otherwise it is one broken (pretty-printed)
- * document, reported once with where the parser stopped.
+ * lines are JSON objects, keep every one that parses. Returns whether it was; if not, hands on nothing.
  */
-function* salvageLines(
-  lines: readonly string[],
-  firstLine: number,
-  parseError: string,
-): Generator<{ value: unknown; line: number } | { error: string; position: string }> {
-  let objects = 0;
+function salvageLines(lines: readonly string[], firstLine: number, sink: ValueSink): boolean {
   let nonEmpty = 0;
+  let opening = 0;
+  for (const l of lines) {
+    const t = l.trim();
+    if (t !== '') nonEmpty++;
+    if (isOpener(t.charCodeAt(0))) opening++;
+  }
+  // Only a line that starts with `{` or `[` can count: pretty-printed text is ruled out unparsed.
+  if (opening * 2 < nonEmpty) return false;
+  let objects = 0;
   const parsed = lines.map((l) => {
     const t = l.trim();
     if (t === '') return undefined;
-    nonEmpty++;
     try {
       const value = JSON.parse(t) as unknown;
       if (typeof value === 'object' && value !== null) objects++;
@@ -460,14 +528,113 @@ function* salvageLines(
       return null;
     }
   });
-  if (objects * 2 < nonEmpty) {
-    const at = /position (\d+)/.exec(parseError)?.[1];
-    yield { error: 'document is not valid JSON', position: `line ${firstLine}${at ? ` (char ${at})` : ''}` };
-    return;
-  }
+  if (objects * 2 < nonEmpty) return false;
   for (let i = 0; i < parsed.length; i++) {
     const p = parsed[i];
-    if (p) yield { value: p.value, line: firstLine + i };
-    else if (p === null) yield { error: 'line is not valid JSON', position: `line ${firstLine + i}` };
+    if (p) sink.value(p.value, firstLine + i);
+    else if (p === null) sink.error('line is not valid JSON', `line ${firstLine + i}`);
+  }
+  return true;
+}
+
+const NON_SPACE = /\S/g;
+
+/** Index of the first non-whitespace character at or after `from`, or -1. */
+function nextNonSpace(text: string, from: number): number {
+  NON_SPACE.lastIndex = from;
+  return NON_SPACE.exec(text)?.index ?? -1;
+}
+
+const isOpener = (c: number) => c === 123 || c === 91;
+
+/**
+ * Whether a text that is not one document holds several values: its first value (an object or array)
+ * closes and another starts after it; or the text is indented and a later line starts a value, which
+ * pretty-printers do only for top-level values (so the first one was cut short).
+ */
+function isStream(lines: readonly string[], text: string): boolean {
+  const start = nextNonSpace(text, 0);
+  const end = start >= 0 && isOpener(text.charCodeAt(start)) ? valueEnd(text, start) : -1;
+  const next = end < 0 ? -1 : nextNonSpace(text, end);
+  if (next >= 0 && isOpener(text.charCodeAt(next))) return true;
+  const indent = lines[1]?.charCodeAt(0);
+  return (indent === 32 || indent === 9) && nextValueLine(text, 0) < text.length;
+}
+
+const STRUCTURE = /["[\]{}]/g;
+
+/**
+ * Just past the object or array that starts at `start`, found by counting brackets outside strings
+ * (JSON.parse finds no end: it rejects what follows); -1 when the text ends first or a string runs
+ * past its line (JSON strings hold no newline), which is damage.
+ */
+function valueEnd(text: string, start: number): number {
+  let depth = 0;
+  let newline = text.indexOf('\n', start);
+  STRUCTURE.lastIndex = start;
+  for (let m = STRUCTURE.exec(text); m; m = STRUCTURE.exec(text)) {
+    const i = m.index;
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const close = stringEnd(text, i + 1);
+      if (newline >= 0 && newline < i) newline = text.indexOf('\n', i);
+      if (close < 0 || (newline >= 0 && newline < close)) return -1;
+      STRUCTURE.lastIndex = close + 1;
+    } else if (isOpener(c)) depth++;
+    else if (--depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** The index of the quote that closes a string whose text starts at `from`, or -1. */
+function stringEnd(text: string, from: number): number {
+  for (let q = text.indexOf('"', from); q >= 0; q = text.indexOf('"', q + 1)) {
+    let slashes = 0;
+    while (text.charCodeAt(q - 1 - slashes) === 92) slashes++;
+    if (slashes % 2 === 0) return q;
+  }
+  return -1;
+}
+
+/**
+ * A stream of JSON values (concatenated documents): each value at its first line. A value that does not
+ * parse is quarantined, and reading goes on after it, or, when it has no end, at the next line that
+ * starts with `{` or `[`; text that follows damage and opens no value is part of that damage.
+ */
+function readValues(text: string, firstLine: number, sink: ValueSink): void {
+  let line = firstLine;
+  let counted = 0; // `line` is the line of text[counted]
+  let damaged = false;
+  let pos = nextNonSpace(text, 0);
+  while (pos >= 0) {
+    for (let nl = text.indexOf('\n', counted); nl >= 0 && nl < pos; nl = text.indexOf('\n', nl + 1)) line++;
+    counted = pos;
+    const opener = isOpener(text.charCodeAt(pos));
+    const end = opener ? valueEnd(text, pos) : -1;
+    const value = end > 0 ? parseOr(text.slice(pos, end)) : INVALID;
+    if (value !== INVALID) sink.value(value, line);
+    else if (opener || !damaged) sink.error(BROKEN, `line ${line}`);
+    damaged = value === INVALID;
+    pos = nextNonSpace(text, end > 0 ? end : nextValueLine(text, pos));
+  }
+}
+
+// A line that starts with `{` or `[`: pretty-printers start top-level values so, and only them.
+const VALUE_LINE = /\n[[{]/g;
+
+/** The start of the first line after `from` that starts with `{` or `[`, or the end of the text. */
+function nextValueLine(text: string, from: number): number {
+  VALUE_LINE.lastIndex = from;
+  const m = VALUE_LINE.exec(text);
+  return m ? m.index + 1 : text.length;
+}
+
+const INVALID = Symbol('invalid');
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return INVALID; // the caller quarantines it with its position
   }
 }

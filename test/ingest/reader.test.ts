@@ -1,10 +1,11 @@
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { splitCsvRecord } from '../../ingest/csv.js';
-import { listInputs, readItems } from '../../ingest/reader.js';
+import { listInputs, readInto, readItems } from '../../ingest/reader.js';
 import { fixture, run } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-reader-'));
@@ -76,6 +77,74 @@ describe('reader', () => {
     expect(r.quarantine).toHaveLength(1);
     expect(r.quarantine[0]!.reason).toBe('document is not valid JSON');
     expect(r.quarantine[0]!.position).toMatch(/^line 1 \(char \d+\)$/);
+  });
+
+  it('reads concatenated pretty-printed JSON (`jq` output) value by value, each at its first line', async () => {
+    const items = [];
+    const path = fixture('reader', 'vault-jq.json');
+    for await (const item of readItems({ name: path, open: () => createReadStream(path) })) items.push(item);
+    const lines = readFileSync(fixture('vault-audit', 'audit.log'), 'utf8').trim().split('\n');
+    const starts = [1, 39, 89, 133, 178, 223, 258, 299, 339];
+    expect(items).toEqual(lines.map((l, i) => ({ value: JSON.parse(l), position: `line ${starts[i]}` })));
+    const r = await run(path);
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toEqual((await run(fixture('vault-audit', 'audit.log'))).events);
+  });
+
+  it('quarantines only the damaged value of a jq stream, at its first line, and keeps the rest', async () => {
+    const path = fixture('reader', 'vault-jq-damaged.json'); // the 4th value (line 133) ends mid-string
+    const r = await run(path);
+    expect(r.quarantine).toEqual([
+      { file: path, position: 'line 133', reason: 'document is not valid JSON' },
+    ]);
+    const all = (await run(fixture('vault-audit', 'audit.log'))).events;
+    expect(r.events).toEqual(all.filter((e) => e.id !== 'vault:11111111-aaaa-4bbb-8ccc-000000000010'));
+  });
+
+  it('hands on each value of a pretty-printed stream when it closes, holding one at a time', async () => {
+    const text = readFileSync(fixture('reader', 'vault-jq.json'), 'utf8');
+    const cut = text.indexOf('\n{', text.indexOf('\n{') + 1) + 1; // the first two values, then the rest
+    const lines: number[] = [];
+    const sink = { value: (_: unknown, line: number) => lines.push(line), error: () => {} };
+    const chunks = [Buffer.from(text.slice(0, cut)), Buffer.from(text.slice(cut))];
+    const reading = readInto({ name: 'jq', open: () => Readable.from(chunks) }, sink);
+    await reading.next(); // the first chunk is read
+    expect(lines).toEqual([1, 39]);
+    for await (const _ of reading);
+    expect(lines).toHaveLength(9);
+  });
+
+  it('reads values concatenated without indentation or on one line', async () => {
+    const path = join(dir, 'concatenated.json');
+    writeFileSync(path, '{"a":1}{"a":2} {"a":3}\n{\n"a": {\n"b": 4\n}\n}\n[\n5\n]\n');
+    const items = [];
+    for await (const item of readItems({ name: path, open: () => createReadStream(path) })) items.push(item);
+    expect(items).toEqual([
+      { value: { a: 1 }, position: 'line 1' },
+      { value: { a: 2 }, position: 'line 1' },
+      { value: { a: 3 }, position: 'line 1' },
+      { value: { a: { b: 4 } }, position: 'line 2' },
+      { value: [5], position: 'line 7' },
+    ]);
+  });
+
+  it('reads a pretty-printed document that starts with a UTF-8 BOM', async () => {
+    const bom = join(dir, 'bom-pretty.json');
+    writeFileSync(bom, `\uFEFF${JSON.stringify({ Records: [JSON.parse(record(1))] }, null, 2)}\n`);
+    const r = await run(bom);
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toHaveLength(1);
+  });
+
+  it("reads Windows PowerShell's Export-Csv: the #TYPE line above the header is skipped", async () => {
+    const path = fixture('reader', 'powershell-export-csv.csv');
+    expect(readFileSync(path, 'utf8')).toMatch(/^#TYPE System\.Management\.Automation\.PSCustomObject\r\n/);
+    const items = [];
+    for await (const item of readItems({ name: path, open: () => createReadStream(path) })) items.push(item);
+    expect(items.map((i) => i.position)).toEqual(['line 3', 'line 4']);
+    const r = await run(path);
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toEqual((await run(fixture('keyvault-loganalytics', 'azkvauditlogs.csv'))).events);
   });
 
   it('quarantines unknown shapes with the keys it saw, and text that is neither JSON nor CSV once', async () => {
