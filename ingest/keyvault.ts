@@ -206,9 +206,13 @@ function normalizeKeyVault(raw: Record<string, unknown>): NormalizeResult {
     return skip(`other category: ${raw.category}`);
   // Other providers log `AuditEvent` too (Microsoft.Attestation). A record without a resourceId is
   // still read, and quarantined if that is what it lacks.
-  const provider = typeof raw.resourceId === 'string' ? armProvider(raw.resourceId) : null;
-  if (provider !== null && provider !== 'MICROSOFT.KEYVAULT')
-    return skip(`other resource provider: ${provider}`);
+  // (Key Vault writes its resource ids upper-case: those are known without parsing.)
+  const rid = raw.resourceId;
+  if (typeof rid === 'string' && !rid.includes('/MICROSOFT.KEYVAULT/')) {
+    const provider = armProvider(rid);
+    if (provider !== null && provider !== 'MICROSOFT.KEYVAULT')
+      return skip(`other resource provider: ${provider}`);
+  }
   const record = vaultLayout(raw);
   if (typeof record === 'string') return invalid(`keyvault: ${record}`);
   if (conforms(record)) return normalizeAuditEvent(record as KeyVaultRecord, 'keyvault');
