@@ -1,5 +1,5 @@
 import type { Container, Unwrapped } from '../containers.js';
-import { decodeBase64Payload } from './items.js';
+import { base64Json } from './items.js';
 
 /**
  * A CloudEvent in structured mode (`{"specversion":"1.0","type":...,"data":...}`), as Eventarc delivers
@@ -20,10 +20,6 @@ export const cloudEvent: Container = {
       yield { error: 'data_base64 is not text', position: 'data_base64' };
       return;
     }
-    const decoded = decodeBase64Payload(d.data_base64);
-    if ('error' in decoded) yield { error: decoded.error, position: 'data_base64' };
-    else if (!/^\s*[[{]/.test(decoded.text))
-      yield { skip: 'cloudevent data is not JSON', position: 'data_base64' };
-    else yield { value: decoded.text, position: 'data_base64' };
+    yield base64Json(d.data_base64, 'data_base64', 'cloudevent data');
   },
 };

@@ -33,6 +33,18 @@ export function decodeBase64Payload(data: string): { text: string } | { error: s
 }
 
 /**
+ * A base64 payload that should hold JSON (a Pub/Sub message's `data`, a CloudEvent's `data_base64`): its
+ * text, parsed again by expansion; text that is not JSON is someone else's, skipped as `<what> is not JSON`.
+ */
+export function base64Json(data: string, position: string, what: string): Unwrapped {
+  const decoded = decodeBase64Payload(data);
+  if ('error' in decoded) return { error: decoded.error, position };
+  const text = decoded.text.trimStart();
+  if (text[0] !== '{' && text[0] !== '[') return { skip: `${what} is not JSON`, position };
+  return { value: text, position };
+}
+
+/**
  * A log message that should hold one JSON record. Text that is not JSON at all (a Lambda START line)
  * is someone else's log: skipped. Text that starts like JSON but does not parse is damage.
  */

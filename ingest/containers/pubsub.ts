@@ -1,5 +1,5 @@
 import type { Container, Unwrapped } from '../containers.js';
-import { decodeBase64Payload, isObject } from './items.js';
+import { base64Json, isObject } from './items.js';
 
 /**
  * Google Cloud Pub/Sub messages, the way a log sink's entries leave a topic: a push subscription's
@@ -31,9 +31,5 @@ export const pubsub: Container = {
 
 function messageData(data: unknown, position: string): Unwrapped {
   if (typeof data !== 'string') return { error: 'message without data', position };
-  const decoded = decodeBase64Payload(data);
-  if ('error' in decoded) return { error: decoded.error, position };
-  const text = decoded.text.trimStart();
-  if (text[0] !== '{' && text[0] !== '[') return { skip: 'pub/sub message is not JSON', position };
-  return { value: text, position };
+  return base64Json(data, position, 'pub/sub message');
 }

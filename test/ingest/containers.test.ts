@@ -1,5 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTAINERS } from '../../ingest/containers.js';
+import { tempDir } from '../helpers.js';
 import { fixture, run } from './helpers.js';
 
 const DB = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/orders/db';
@@ -87,6 +90,23 @@ describe('containers', () => {
     expect(page.quarantine).toEqual([]);
     expect(page.events.length).toBeGreaterThan(0);
     expect(page.events).toEqual(list.events);
+  });
+
+  it('reads a CloudEvent whose data is base64 (data_base64), and skips one whose data is not JSON', async () => {
+    const record = readFileSync(fixture('cloudtrail', 'secret-by-name.json'));
+    const path = join(tempDir(), 'cloudevents.ndjson');
+    const event = (data: Buffer, id: string) =>
+      JSON.stringify({
+        specversion: '1.0',
+        id,
+        source: 'test',
+        type: 't',
+        data_base64: data.toString('base64'),
+      });
+    writeFileSync(path, `${event(record, '1')}\n${event(Buffer.from('plain text'), '2')}\n`);
+    const r = await run(path);
+    expect(r.events).toEqual((await run(fixture('cloudtrail', 'secret-by-name.json'))).events);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'cloudevent data is not JSON': 1 });
   });
 
   it('gives a record the same id whichever container it came in', async () => {
