@@ -1,5 +1,13 @@
 import { KeyVaultRecord, normalizeAuditEvent } from './keyvault.js';
-import { describeIssues, invalid, isoTime, type NormalizeResult, type Source, skip } from './source.js';
+import {
+  describeIssues,
+  invalid,
+  isCalendarDay,
+  isoTime,
+  type NormalizeResult,
+  type Source,
+  skip,
+} from './source.js';
 
 /**
  * Key Vault AuditEvent rows exported from Log Analytics, as JSON (query API rows, `az monitor
@@ -28,14 +36,6 @@ function fold(row: Record<string, unknown>): Map<string, unknown> {
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 
-const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** A real calendar day: `Date.UTC` and `Date.parse` roll month 16 or February 30 into another date. */
-function isDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]!) return false;
-  return month !== 2 || day < 29 || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
-}
-
 /**
  * `2024-03-01T10:00:00.1234567Z`, or the portal's en-US CSV form `3/1/2024, 10:00:00.123 AM`; null for
  * anything else, an impossible date included. The portal writes times in the browser's locale, and only
@@ -47,12 +47,11 @@ export function logAnalyticsTime(value: string): string | null {
   const v = value.trim();
   const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?\s*(AM|PM)?$/.exec(v);
   if (!us) {
-    const iso = /^(\d{4})-(\d{2})-(\d{2})[T ]/.exec(v);
-    if (!iso || !isDate(Number(iso[1]), Number(iso[2]), Number(iso[3]))) return null;
-    return isoTime(v);
+    // isoTime takes no impossible day either.
+    return /^\d{4}-\d{2}-\d{2}[T ]/.test(v) ? isoTime(v) : null;
   }
   const [, month, day, year, h, min, sec, frac, half] = us;
-  if (!half || !isDate(Number(year), Number(month), Number(day))) return null;
+  if (!half || !isCalendarDay(Number(year), Number(month), Number(day))) return null;
   const hour = Number(h);
   if (hour < 1 || hour > 12 || Number(min) > 59 || Number(sec) > 59) return null;
   // Digits past the millisecond are cut, as isoTime does.

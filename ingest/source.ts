@@ -35,14 +35,18 @@ export function describeIssues(issues: readonly { path: readonly PropertyKey[]; 
 const UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
 const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Day within its month (Feb 29 only in leap years); Date.parse would roll a later day into the next month. */
+/** A real calendar day: month 1-12, the day within it, February 29 only in leap years. */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]!) return false;
+  return month !== 2 || day < 29 || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
+}
+
+/** `YYYY-MM-DD...` names a real day; Date.parse would roll a later day into the next month. */
 function plausible(v: string): boolean {
-  const month = Number(v.slice(5, 7));
+  // Every event's time passes here: days up to the 28th need no more (a month past 12 fails to parse).
   const day = Number(v.slice(8, 10));
   if (day <= 28) return true;
-  if (month !== 2) return day <= DAYS[month - 1]!;
-  const y = Number(v.slice(0, 4));
-  return day === 29 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return isCalendarDay(Number(v.slice(0, 4)), Number(v.slice(5, 7)), day);
 }
 
 /** Normalizes a provider timestamp (any precision, with or without zone) to ISO 8601 UTC with milliseconds. */
