@@ -248,13 +248,14 @@ function principalOf(rec: AuditLogEntry): Principal {
 }
 
 function normalizeGcp(input: Record<string, unknown>): NormalizeResult {
-  const raw = fromBigQuery(input);
+  const raw = fromLogAnalytics(fromBigQuery(input));
+  if (typeof raw === 'string') return invalid(`gcp-audit: ${raw}`);
   const payload = raw.protoPayload;
   if (typeof payload !== 'object' || payload === null) {
     // `gcloud logging read` mixes audit entries with application logs (`jsonPayload`, `textPayload`);
     // anything else is not a log entry at all (a format forced on the wrong input).
     if (isLogEntry(raw)) return skip('gcp log entry without audit payload');
-    return invalid(`gcp-audit: not a log entry (keys: ${Object.keys(raw).slice(0, 8).join(',')})`);
+    return invalid(`gcp-audit: not a log entry (keys: ${Object.keys(input).slice(0, 8).join(',')})`);
   }
   // A protoPayload of another type (App Engine's RequestLog) is an application log too.
   const type = (payload as Record<string, unknown>)['@type'];
@@ -341,6 +342,122 @@ function fromBigQuery(r: Record<string, unknown>): Record<string, unknown> {
   return { ...entry, protoPayload: { '@type': AUDIT_LOG_TYPE, ...rest, ...(request ? { request } : {}) } };
 }
 
+/**
+ * A row of a Log Analytics log view (`_AllLogs` of a bucket upgraded to Log Analytics, queried there or
+ * through its linked BigQuery dataset), as query results are exported: JSON rows (the console,
+ * `bq query --format=json`, client libraries) or CSV with one column per top-level field. Its columns are
+ * the LogEntry's in snake_case (`log_name`, `insert_id`, `proto_payload.audit_log.authentication_info`);
+ * JSON-typed columns (`resource.labels`, `request`, `metadata`) and, in CSV, records come as objects or as
+ * JSON text; integers and booleans may be strings; an empty CSV cell is null. Read as the LogEntry it was
+ * made from (the fields vigil reads), so it becomes the same event with the same id.
+ * https://cloud.google.com/logging/docs/analyze/query-and-view
+ * Returns a quarantine reason for a row that cannot be read as one.
+ */
+function fromLogAnalytics(r: Record<string, unknown>): Record<string, unknown> | string {
+  if ('protoPayload' in r || !('proto_payload' in r || 'log_name' in r)) return r;
+  const payload = object(r.proto_payload);
+  if (!payload) {
+    // A damaged payload, or records flattened into columns: not silently an entry without an audit log.
+    const text = r.proto_payload;
+    if (typeof text === 'string' && text !== '' && text !== 'null')
+      return 'proto_payload is not a JSON object';
+    if ('proto_payload.audit_log.method_name' in r || 'proto_payload.type' in r)
+      return 'Log Analytics row with flattened proto_payload columns; export whole rows (SELECT *) as JSON';
+  }
+  const resource = object(r.resource);
+  const entry: Record<string, unknown> = {
+    logName: blank(r.log_name),
+    insertId: blank(r.insert_id),
+    timestamp: r.timestamp,
+    resource: resource && { type: blank(resource.type), labels: object(resource.labels) },
+  };
+  const audit = object(payload?.audit_log);
+  const type = blank(payload?.type);
+  if (audit) entry.protoPayload = { '@type': type ?? AUDIT_LOG_TYPE, ...auditLogOf(audit) };
+  else if (type) entry.protoPayload = { '@type': type };
+  else {
+    if (blank(r.json_payload) !== undefined) entry.jsonPayload = r.json_payload;
+    if (blank(r.text_payload) !== undefined) entry.textPayload = r.text_payload;
+  }
+  return entry;
+}
+
+/** `proto_payload.audit_log` as the LogEntry's `protoPayload` (an AuditLog in its JSON names). */
+function auditLogOf(a: Record<string, unknown>): Record<string, unknown> {
+  const auth = object(a.authentication_info);
+  const status = object(a.status);
+  const meta = object(a.request_metadata);
+  return {
+    serviceName: blank(a.service_name),
+    methodName: blank(a.method_name),
+    resourceName: blank(a.resource_name),
+    status: status && { code: int(status.code), message: blank(status.message) },
+    authenticationInfo: auth && {
+      principalEmail: blank(auth.principal_email),
+      principalSubject: blank(auth.principal_subject),
+      serviceAccountDelegationInfo: list(auth.service_account_delegation_info)?.map(delegationOf),
+    },
+    authorizationInfo: list(a.authorization_info)?.map((i) => {
+      const o = object(i);
+      return o
+        ? { resource: blank(o.resource), permission: blank(o.permission), granted: bool(o.granted) }
+        : i;
+    }),
+    requestMetadata: meta && {
+      callerIp: blank(meta.caller_ip),
+      callerSuppliedUserAgent: blank(meta.caller_supplied_user_agent),
+    },
+    request: object(a.request),
+    metadata: object(a.metadata),
+  };
+}
+
+/** One `service_account_delegation_info` entry in the LogEntry's names. */
+function delegationOf(entry: unknown): unknown {
+  const e = object(entry);
+  if (!e) return entry;
+  const first = object(e.first_party_principal);
+  return {
+    firstPartyPrincipal: first && {
+      principalEmail: blank(first.principal_email),
+      principalSubject: blank(first.principal_subject),
+    },
+    principalSubject: blank(e.principal_subject),
+  };
+}
+
+/** Null and the empty CSV cell are absent; anything else is left for the schema to judge. */
+const blank = (v: unknown): unknown => (v === null || v === '' ? undefined : v);
+
+/** A record or JSON column: an object, or JSON text of one; a damaged text is absent (context only). */
+function object(v: unknown): Record<string, unknown> | undefined {
+  const o = parsed(v);
+  return typeof o === 'object' && o !== null && !Array.isArray(o)
+    ? (o as Record<string, unknown>)
+    : undefined;
+}
+
+/** A repeated column: an array, or JSON text of one. */
+function list(v: unknown): unknown[] | undefined {
+  const a = parsed(v);
+  return Array.isArray(a) ? a : undefined;
+}
+
+/** The value of JSON text of an object or array; any other value as it is. */
+function parsed(v: unknown): unknown {
+  if (typeof v !== 'string' || (v[0] !== '{' && v[0] !== '[')) return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** BigQuery's JSON gives INT64 as text (`"7"`). */
+const int = (v: unknown): unknown => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : blank(v));
+
+const bool = (v: unknown): unknown => (v === 'true' ? true : v === 'false' ? false : blank(v));
+
 /** A Cloud Logging LogEntry: its name and id, or one of its payloads. */
 function isLogEntry(r: Record<string, unknown>): boolean {
   return (
@@ -356,6 +473,10 @@ export const gcpAudit: Source = {
   detect: (r) =>
     (typeof r.protoPayload === 'object' && r.protoPayload !== null) ||
     (typeof r.protopayload_auditlog === 'object' && r.protopayload_auditlog !== null) ||
-    (typeof r.logName === 'string' && 'insertId' in r && ('jsonPayload' in r || 'textPayload' in r)),
+    (typeof r.logName === 'string' && 'insertId' in r && ('jsonPayload' in r || 'textPayload' in r)) ||
+    // Log Analytics rows: a whole row has the proto_payload column, null for other logs unless the export
+    // leaves nulls out.
+    'proto_payload' in r ||
+    (typeof r.log_name === 'string' && ('json_payload' in r || 'text_payload' in r)),
   normalize: normalizeGcp,
 };

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SecretAccessEvent } from '../../core/event.js';
 import { gcpAudit } from '../../ingest/gcp-audit.js';
 import { tempDir } from '../helpers.js';
 import { fixture, run } from './helpers.js';
@@ -144,43 +145,139 @@ describe('gcp-audit (Secret Manager)', () => {
   });
 
   it('with --format gcp-audit, quarantines what is not a log entry rather than skip it', async () => {
-    // A Log Analytics (`_AllLogs`) row in snake_case, which vigil does not read: not a LogEntry.
-    const path = join(tempDir(), 'la.ndjson');
-    const row = {
-      proto_payload: { audit_log: { method_name: 'x' } },
-      timestamp: '2024-05-02 09:00:00.250000 UTC',
-    };
-    writeFileSync(path, `${JSON.stringify(row)}\n`);
+    const path = join(tempDir(), 'ct.ndjson');
+    const record = { eventVersion: '1.08', eventSource: 'secretsmanager.amazonaws.com', eventName: 'x' };
+    writeFileSync(path, `${JSON.stringify(record)}\n`);
     const r = await run(path, { format: 'gcp-audit' });
     expect(r.events).toEqual([]);
     expect(r.quarantine.map((q) => q.reason)).toEqual([
-      'gcp-audit: not a log entry (keys: proto_payload,timestamp)',
+      'gcp-audit: not a log entry (keys: eventVersion,eventSource,eventName)',
     ]);
   });
 
   it('keeps the members a SetIamPolicy grants in details, for rules', () => {
-    const res = gcpAudit.normalize({
-      timestamp: '2024-05-02T09:30:00Z',
-      insertId: 'p1',
-      logName: 'projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity',
-      protoPayload: {
-        methodName: 'google.cloud.secretmanager.v1.SecretManagerService.SetIamPolicy',
-        resourceName: 'projects/acme-prod/secrets/db-password',
-        authenticationInfo: { principalEmail: 'mallory@acme.example' },
-        request: {
-          resource: 'projects/acme-prod/secrets/db-password',
-          policy: {
-            bindings: [
-              { role: 'roles/secretmanager.secretAccessor', members: ['allUsers', 'user:ops@acme.example'] },
-              { role: 'roles/secretmanager.viewer', members: ['user:ops@acme.example'] },
-            ],
-          },
-        },
-      },
-    });
+    const res = gcpAudit.normalize(SET_IAM_POLICY);
     expect(res.kind === 'events' && res.events[0]).toMatchObject({
       action: 'policy',
       details: { members: 'allUsers,user:ops@acme.example' },
     });
   });
+
+  describe('Log Analytics rows (the _AllLogs view, its linked BigQuery dataset)', () => {
+    /** The events of the LogEntries the Log Analytics fixtures were written from, by insertId. */
+    async function fromLogEntries(): Promise<Map<string | null, SecretAccessEvent>> {
+      const r = await run([
+        fixture('gcp-audit', 'entries-list.json'),
+        fixture('gcp-audit', 'identities.ndjson'),
+      ]);
+      const res = gcpAudit.normalize(SET_IAM_POLICY);
+      const all = [...r.events, ...(res.kind === 'events' ? res.events : [])];
+      return new Map(all.map((e) => [e.providerEventId, e]));
+    }
+
+    it('reads JSON rows as the entries they came from: same events, same ids', async () => {
+      const r = await run(fixture('gcp-audit', 'log-analytics.ndjson'));
+      expect(r.quarantine).toEqual([]);
+      const entries = await fromLogEntries();
+      expect(r.events.map((e) => e.providerEventId)).toEqual([
+        'fx1',
+        'fx3',
+        'fx5',
+        'fx6',
+        'fx9',
+        'fx12',
+        'p1',
+      ]);
+      for (const e of r.events) expect(e, e.providerEventId!).toEqual(entries.get(e.providerEventId));
+      // The rules that depend on the payload's nested records and JSON columns, spelled out.
+      const [read, bob, dave, ci, redacted, vpcsc, policy] = r.events;
+      expect(read).toMatchObject({
+        time: '2024-05-02T09:00:00.250Z',
+        principal: { id: 'gcp:serviceAccount:orders-api@acme-prod.iam.gserviceaccount.com' },
+        resource: { id: 'gcp:secretmanager:projects/acme-prod/secrets/db-password' },
+      });
+      expect(bob!.principal).toMatchObject({
+        id: 'gcp:user:bob@acme.example',
+        via: 'deployer@acme-prod.iam.gserviceaccount.com',
+      });
+      expect(dave!.principal.id).toBe('gcp:user:dave@acme.example');
+      expect(ci!.principal.via).toContain('workloadIdentityPools/github');
+      expect(redacted).toMatchObject({ outcome: 'denied', principal: { id: 'gcp:redacted' } });
+      expect(vpcsc).toMatchObject({ outcome: 'denied', resource: { type: 'secret', name: 'db-password' } });
+      expect(policy!.details).toEqual({ members: 'allUsers,user:ops@acme.example' });
+      expect(Object.fromEntries(r.stats.skipped)).toEqual({
+        'gcp log entry without audit payload': 2, // an application log and App Engine's request log
+        'other gcp service: storage.googleapis.com': 1,
+      });
+    });
+
+    it('reads bq query --format=json output: JSON columns as text, INT64 and BOOL as text, times in UTC form', async () => {
+      const r = await run(fixture('gcp-audit', 'log-analytics-bq.json'));
+      expect(r.quarantine).toEqual([]);
+      const entries = await fromLogEntries();
+      expect(r.events.map((e) => e.providerEventId)).toEqual(['fx1', 'fx9', 'fx12', 'p1']);
+      for (const e of r.events) expect(e, e.providerEventId!).toEqual(entries.get(e.providerEventId));
+      expect(r.events.map((e) => e.outcome)).toEqual(['success', 'denied', 'denied', 'success']);
+      expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'gcp log entry without audit payload': 1 });
+    });
+
+    it('reads CSV with records as JSON text and empty cells for NULL', async () => {
+      const r = await run(fixture('gcp-audit', 'log-analytics.csv'));
+      expect(r.quarantine).toEqual([]);
+      const entries = await fromLogEntries();
+      expect(r.events.map((e) => e.providerEventId)).toEqual(['fx1', 'fx3', 'fx9']);
+      for (const e of r.events) expect(e, e.providerEventId!).toEqual(entries.get(e.providerEventId));
+      expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'gcp log entry without audit payload': 1 });
+    });
+
+    it('quarantines a damaged payload and flattened columns rather than skip them as other logs', async () => {
+      const dir = tempDir();
+      const damaged = join(dir, 'damaged.csv');
+      writeFileSync(
+        damaged,
+        'timestamp,log_name,insert_id,proto_payload,json_payload\n' +
+          '2024-05-02 09:00:00 UTC,projects/p/logs/cloudaudit.googleapis.com%2Fdata_access,a1,"{""type"":""type.goo",\n',
+      );
+      const flat = join(dir, 'flat.ndjson');
+      const row = {
+        timestamp: '2024-05-02 09:00:00 UTC',
+        log_name: 'projects/p/logs/cloudaudit.googleapis.com%2Fdata_access',
+        'proto_payload.audit_log.method_name':
+          'google.cloud.secretmanager.v1.SecretManagerService.AccessSecretVersion',
+        json_payload: null,
+      };
+      writeFileSync(flat, `${JSON.stringify(row)}\n`);
+      const r = await run([damaged, flat]);
+      expect(r.events).toEqual([]);
+      expect(r.quarantine.map((q) => q.reason)).toEqual([
+        'gcp-audit: proto_payload is not a JSON object',
+        'gcp-audit: Log Analytics row with flattened proto_payload columns; export whole rows (SELECT *) as JSON',
+      ]);
+    });
+  });
 });
+
+/** A LogEntry whose Log Analytics row is in log-analytics.ndjson (insertId p1). */
+const SET_IAM_POLICY = {
+  timestamp: '2024-05-02T09:30:00Z',
+  insertId: 'p1',
+  logName: 'projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity',
+  protoPayload: {
+    methodName: 'google.cloud.secretmanager.v1.SecretManagerService.SetIamPolicy',
+    resourceName: 'projects/acme-prod/secrets/db-password',
+    authenticationInfo: { principalEmail: 'mallory@acme.example' },
+    requestMetadata: {
+      callerIp: '203.0.113.40',
+      callerSuppliedUserAgent: 'google-cloud-sdk gcloud/473.0.0,gzip(gfe)',
+    },
+    request: {
+      resource: 'projects/acme-prod/secrets/db-password',
+      policy: {
+        bindings: [
+          { role: 'roles/secretmanager.secretAccessor', members: ['allUsers', 'user:ops@acme.example'] },
+          { role: 'roles/secretmanager.viewer', members: ['user:ops@acme.example'] },
+        ],
+      },
+    },
+  },
+};
