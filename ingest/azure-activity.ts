@@ -18,7 +18,11 @@ import {
  * assignments that grant access to an RBAC vault). Two shapes:
  * the diagnostic-settings export (`time`, `operationName` string, `identity.claims`, `resultType`) and the
  * REST / `az monitor activity-log list` form (`eventTimestamp`, `operationName.value`, `claims`, `caller`,
- * `status.value`, `httpRequest.clientIpAddress`).
+ * `status.value`, `httpRequest.clientIpAddress`). The `AzureActivity` Log Analytics table is read by
+ * azure-activity-loganalytics, which rebuilds its rows as entries and maps them here.
+ * The forms spell one operation differently (`MICROSOFT.KEYVAULT/VAULTS/WRITE` in the export and the table,
+ * `Microsoft.KeyVault/vaults/write` from REST, lower case in some exports): it is upper-cased, as the export
+ * writes it, so an entry has one operation and one id whichever way it was read.
  * https://learn.microsoft.com/azure/azure-monitor/essentials/activity-log-schema
  */
 
@@ -103,6 +107,30 @@ function actionOf(op: string): Action {
   return 'other';
 }
 
+/**
+ * Whether a record is not ours: an operation of another provider, or a role assignment elsewhere. Counted
+ * under the provider's name, upper-cased so every form counts under one reason.
+ */
+export function otherOperation(op: string, resourceId: unknown): NormalizeResult | null {
+  return aboutKeyVault(op, resourceId)
+    ? null
+    : skip(`other azure operation: ${op.split('/')[0]!.toUpperCase()}`);
+}
+
+/**
+ * The HTTP status name of the call: `properties.statusCode` and `subStatus` (REST) hold it, the export's
+ * `resultSignature` prefixes it with the status (`Failed.Forbidden`, `Succeeded.Created`, `Started.`).
+ */
+function statusCodeOf(rec: z.infer<typeof ActivityRecord>): string | null {
+  const sig = rec.resultSignature;
+  return (
+    rec.properties?.statusCode ||
+    value(rec.subStatus) ||
+    (sig ? sig.slice(sig.indexOf('.') + 1) : null) ||
+    null
+  );
+}
+
 function outcomeOf(
   status: string | null,
   code: string | null,
@@ -118,28 +146,28 @@ function outcomeOf(
   return { outcome: 'success', errorCode: null };
 }
 
-function normalizeActivity(raw: Record<string, unknown>): NormalizeResult {
+/** One Activity Log entry, in any of its forms, to its event; `label` names the source in quarantine reasons. */
+export function normalizeActivityRecord(raw: Record<string, unknown>, label: string): NormalizeResult {
   // Other providers' records (FunctionAppLogs with `properties` as text, too) are skipped before the
   // schema: they are not ours, and not damaged either.
   const rawOp = rawOperation(raw.operationName);
-  if (rawOp && !aboutKeyVault(rawOp, raw.resourceId))
-    return skip(`other azure operation: ${rawOp.split('/')[0]}`);
+  const other = rawOp ? otherOperation(rawOp, raw.resourceId) : null;
+  if (other) return other;
   const parsed = ActivityRecord.safeParse(raw);
-  if (!parsed.success) return invalid(`azure-activity: ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success) return invalid(`${label}: ${describeIssues(parsed.error.issues)}`);
   const rec = parsed.data;
-  const op = value(rec.operationName);
-  if (!op) return invalid('azure-activity: operationName missing');
+  const op = value(rec.operationName)?.toUpperCase();
+  if (!op) return invalid(`${label}: operationName missing`);
   const status = value(rec.status) ?? rec.resultType ?? null;
   // Activity Log writes Started, then Accepted/Succeeded/Failed for one operation: only the end counts.
   if (status && /^(start|started|accept|accepted|active)$/i.test(status))
     return skip('azure activity: operation not finished');
   const rawTime = rec.time ?? rec.eventTimestamp;
   const time = rawTime ? isoTime(rawTime) : null;
-  if (!time) return invalid(`azure-activity: time ${rawTime ? 'is not a time' : 'missing'}`);
+  if (!time) return invalid(`${label}: time ${rawTime ? 'is not a time' : 'missing'}`);
   const arm = parseKeyVaultArmId(rec.resourceId);
   const account = arm.subscription ?? rec.subscriptionId?.toLowerCase() ?? null;
-  const code = rec.resultSignature ?? rec.properties?.statusCode ?? value(rec.subStatus) ?? null;
-  const { outcome, errorCode } = outcomeOf(status, code);
+  const { outcome, errorCode } = outcomeOf(status, statusCodeOf(rec));
   const claims = rec.identity?.claims ?? rec.claims ?? null;
   const id = rec.eventDataId
     ? `azure:activity:${rec.eventDataId}`
@@ -177,5 +205,5 @@ export const azureActivity: Source = {
     'resourceId' in r &&
     ((typeof r.operationName === 'string' && r.operationName.includes('/')) ||
       (typeof r.operationName === 'object' && r.operationName !== null)),
-  normalize: normalizeActivity,
+  normalize: (r) => normalizeActivityRecord(r, 'azure-activity'),
 };

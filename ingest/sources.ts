@@ -1,4 +1,5 @@
 import { azureActivity } from './azure-activity.js';
+import { azureActivityLogAnalytics } from './azure-activity-loganalytics.js';
 import { cloudtrail } from './cloudtrail.js';
 import { gcpAudit } from './gcp-audit.js';
 import { keyvault } from './keyvault.js';
@@ -11,6 +12,7 @@ export const SOURCES: readonly Source[] = [
   cloudtrail,
   keyvault,
   azureActivity,
+  azureActivityLogAnalytics,
   keyvaultLogAnalytics,
   gcpAudit,
   vaultAudit,

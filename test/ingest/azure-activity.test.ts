@@ -8,7 +8,7 @@ describe('azure-activity', () => {
     expect(r.events.map((e) => [e.operation, e.action, e.resource?.id, e.principal.name])).toEqual([
       ['MICROSOFT.KEYVAULT/VAULTS/DELETE', 'delete', 'azure:keyvault:contoso-pay-kv', 'dana@contoso.com'],
       [
-        'Microsoft.KeyVault/locations/deletedVaults/purge/action',
+        'MICROSOFT.KEYVAULT/LOCATIONS/DELETEDVAULTS/PURGE/ACTION',
         'delete',
         'azure:keyvault:contoso-pay-kv',
         'dana@contoso.com',
@@ -17,7 +17,7 @@ describe('azure-activity', () => {
     expect(r.events[0]!.time).toBe('2024-05-02T08:00:00.440Z');
     expect(Object.fromEntries(r.stats.skipped)).toEqual({
       'azure activity: operation not finished': 1,
-      'other azure operation: Microsoft.Compute': 1,
+      'other azure operation: MICROSOFT.COMPUTE': 1,
     });
   });
 
@@ -61,7 +61,7 @@ describe('azure-activity', () => {
           'dana@contoso.com',
         ],
         [
-          'Microsoft.Authorization/roleAssignments/write',
+          'MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE',
           'policy',
           'success',
           'azure:keyvault:contoso-pay-kv',
@@ -78,10 +78,27 @@ describe('azure-activity', () => {
   it('skips resource logs of other providers before validating them (FunctionAppLogs with properties as text); a damaged Key Vault entry is quarantined', async () => {
     const r = await run(fixture('azure-activity', 'function-app-logs.json'));
     expect(r.events).toEqual([]);
-    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'other azure operation: Microsoft.Web': 2 });
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'other azure operation: MICROSOFT.WEB': 2 });
     expect(r.quarantine.map((q) => [q.position, q.reason.replace(/: Invalid input.*/, '')])).toEqual([
       ['line 1 records[2]', 'azure-activity: properties'],
     ]);
+  });
+
+  it("reads an operation the same in every casing: the export's upper case, lower case, REST's mixed case", async () => {
+    const exported = await run(fixture('azure-activity', 'export-casing.json'));
+    const rest = await run(fixture('azure-activity', 'activity-log-list.json'));
+    expect(exported.quarantine).toEqual([]);
+    // MICROSOFT.KEYVAULT/VAULTS/WRITE and microsoft.keyvault/vaults/write: one event, one id.
+    expect(exported.events).toHaveLength(2);
+    expect(exported.events[1]).toEqual(exported.events[0]);
+    expect(exported.events[0]).toMatchObject({
+      operation: 'MICROSOFT.KEYVAULT/VAULTS/WRITE',
+      outcome: 'denied',
+      errorCode: 'Forbidden',
+    });
+    // The REST entry (Microsoft.KeyVault/vaults/write) is the same event; its id is its eventDataId,
+    // which the export does not carry.
+    expect({ ...exported.events[0]!, id: rest.events[1]!.id }).toEqual(rest.events[1]);
   });
 
   it('does not take location "global" (where the entry was processed) for a region', async () => {

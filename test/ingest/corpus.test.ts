@@ -30,29 +30,29 @@ const GP = (n: number) => Array.from({ length: n }, () => 'GetParameters read su
 
 const EXPECTED: Record<string, Expect> = {
   'azure-keyvault/activitylog/panther__azure_keyvault_certificate_accessed__certificate-accessed-successfully.json':
-    { events: ['Microsoft.KeyVault/vaults/certificates/read describe success application'] },
+    { events: ['MICROSOFT.KEYVAULT/VAULTS/CERTIFICATES/READ describe success application'] },
   'azure-keyvault/activitylog/panther__azure_keyvault_certificate_accessed__certificate-read-with-succeeded-status.json':
-    { events: ['Microsoft.KeyVault/vaults/certificates/read describe success application'] },
+    { events: ['MICROSOFT.KEYVAULT/VAULTS/CERTIFICATES/READ describe success application'] },
   'azure-keyvault/activitylog/panther__azure_keyvault_deleted__key-vault-deleted.json': {
-    events: ['Microsoft.KeyVault/vaults/delete delete success unknown'],
+    events: ['MICROSOFT.KEYVAULT/VAULTS/DELETE delete success unknown'],
   },
   'azure-keyvault/activitylog/panther__azure_keyvault_key_accessed_or_recovered__key-read-successfully.json':
-    { events: ['Microsoft.KeyVault/vaults/keys/read/action describe success application'] },
+    { events: ['MICROSOFT.KEYVAULT/VAULTS/KEYS/READ/ACTION describe success application'] },
   'azure-keyvault/activitylog/panther__azure_keyvault_key_accessed_or_recovered__key-recovered-successfully.json':
-    { events: ['Microsoft.KeyVault/vaults/keys/recover/action restore success application'] },
+    { events: ['MICROSOFT.KEYVAULT/VAULTS/KEYS/RECOVER/ACTION restore success application'] },
   'azure-keyvault/activitylog/panther__azure_keyvault_key_accessed_or_recovered__key-restored-successfully.json':
-    { events: ['microsoft.keyvault/vaults/keys/restore/action restore success unknown'] },
+    { events: ['MICROSOFT.KEYVAULT/VAULTS/KEYS/RESTORE/ACTION restore success unknown'] },
   'azure-keyvault/activitylog/panther__azure_keyvault_key_purged__key-purged.json': {
-    events: ['Microsoft.KeyVault/vaults/keys/purge/action delete success unknown'],
+    events: ['MICROSOFT.KEYVAULT/VAULTS/KEYS/PURGE/ACTION delete success unknown'],
   },
   'azure-keyvault/activitylog/panther__azure_keyvault_purged__key-vault-purged-successfully.json': {
-    events: ['Microsoft.KeyVault/locations/deletedVaults/purge/action delete success unknown'],
+    events: ['MICROSOFT.KEYVAULT/LOCATIONS/DELETEDVAULTS/PURGE/ACTION delete success unknown'],
   },
   'azure-keyvault/activitylog/panther__azure_keyvault_secret_accessed_or_recovered__secret-accessed.json': {
-    events: ['Microsoft.KeyVault/vaults/secrets/getSecret/action read success application'],
+    events: ['MICROSOFT.KEYVAULT/VAULTS/SECRETS/GETSECRET/ACTION read success application'],
   },
   'azure-keyvault/activitylog/panther__azure_keyvault_secret_accessed_or_recovered__soft-deleted-secret-recovered.json':
-    { events: ['Microsoft.KeyVault/vaults/secrets/recover/action restore success application'] },
+    { events: ['MICROSOFT.KEYVAULT/VAULTS/SECRETS/RECOVER/ACTION restore success application'] },
   'azure-keyvault/auditevent-partial/stratus__azure.impact.blob-ransomware-service-storage-cmk__KeyDelete.json':
     { events: [], quarantined: ['keyvault: time'] },
   'azure-keyvault/auditevent-records/msdocs__key-vault-general-logging__VaultGet.json': {

@@ -21,6 +21,7 @@ describe('source registry', () => {
       'cloudtrail',
       'keyvault',
       'azure-activity',
+      'azure-activity-loganalytics',
       'keyvault-loganalytics',
       'gcp-audit',
       'vault-audit',
