@@ -71,15 +71,25 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'purge',
+    // AuditEvent names (`SecretPurge`, `KeyPurge`) and the Activity Log's (`.../DELETEDVAULTS/PURGE/ACTION`).
     match: (e) =>
-      e.provider === 'azure' && /Purge$/.test(e.operation)
+      e.provider === 'azure' && (/Purge$/.test(e.operation) || /\/purge\/action$/i.test(e.operation))
         ? { severity: 'high', why: `${e.operation}: permanently erased a soft-deleted object` }
         : null,
   },
   {
     id: 'vault-delete',
+    // The AuditEvent's `VaultDelete`, and the Activity Log's delete of a vault or a Managed HSM.
     match: (e) =>
-      e.operation === 'VaultDelete' ? { severity: 'high', why: 'deleted the whole key vault' } : null,
+      e.operation === 'VaultDelete' ||
+      (e.provider === 'azure' && /^microsoft\.keyvault\/(vaults|managedhsms)\/delete$/i.test(e.operation))
+        ? {
+            severity: 'high',
+            why: /managedhsms/i.test(e.operation)
+              ? 'deleted the whole Managed HSM'
+              : 'deleted the whole key vault',
+          }
+        : null,
   },
   {
     id: 'policy-opens-access',

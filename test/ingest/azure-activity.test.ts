@@ -116,3 +116,12 @@ describe('azure-activity', () => {
     expect(act.events[0]!.principal.id).toBe(dana.principal.id);
   });
 });
+
+describe('azure-activity, as the rules see it', () => {
+  it('a vault deleted and purged through the Activity Log trips vault-delete and purge', async () => {
+    const { RULES } = await import('../../detectors/sensitive-operation.js');
+    const r = await run(fixture('azure-activity', 'diagnostic-export.json'));
+    const fired = r.events.map((e) => RULES.filter((rule) => rule.match(e)).map((rule) => rule.id));
+    expect(fired).toEqual([['vault-delete'], ['purge']]);
+  });
+});
