@@ -6,7 +6,8 @@
  * - raw: gunzip + JSON.parse of the same bytes (the ceiling for any reader);
  * - normalize: normalizeInputs over the files (reader, containers, sources), on one thread, in process;
  * - `vigil normalize` to /dev/null: the command end to end (start-up, workers on every core, NDJSON out);
- * - ingest: `vigil ingest` into a fresh SQLite file (normalize, store, detect), with its time split;
+ * - ingest: `vigil ingest` into a fresh SQLite file (normalize, store, detect), with its time split and its
+ *   CPU time per event, which bounds what the cores could make of the work;
  * - jq: `jq -c select(...)` over the NDJSON, when jq is installed.
  * Prints records/s, peak RSS and the ratio to raw. Also runs normalize over a tenth of the NDJSON to show
  * whether peak memory grows with input size.
@@ -150,7 +151,7 @@ function child(phase: string, input: string, kind: string): PhaseResult {
 /** A command under /usr/bin/time: wall time and peak RSS of the whole process tree's largest process. */
 function timed(cmd: string, args: string[], records: number, stdoutFile?: string): PhaseResult | string {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', cmd, ...args], {
     encoding: 'utf8',
     cwd: REPO,
     maxBuffer: 64 << 20,
@@ -159,10 +160,43 @@ function timed(cmd: string, args: string[], records: number, stdoutFile?: string
   const ms = performance.now() - t0;
   if (r.status !== 0) return `exit ${r.status}: ${(r.stderr ?? '').split('\n').slice(-4).join(' | ')}`;
   const kb = Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  const cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : undefined;
   // `vigil ingest` says how its time split: "took T s: reading and storing A s, detection B s, ...".
   const took = /took ([\d.]+) s: reading and storing ([\d.]+) s, detection ([\d.]+) s/.exec(r.stderr);
   const split = took ? { readAndStore: Number(took[2]), detect: Number(took[3]) } : undefined;
-  return { records, ms, maxRssMb: kb / 1024, ...(split ? { split } : {}) };
+  return {
+    records,
+    ms,
+    maxRssMb: kb / 1024,
+    ...(cpuMs !== undefined ? { cpuMs } : {}),
+    ...(split ? { split } : {}),
+  };
+}
+
+const INGEST = 'ingest (normalize+detect+store)';
+
+/**
+ * The bound the work per event sets on ingest: the run's CPU per event (all threads, start-up taken off)
+ * spread over `cores` kept busy without loss, against the raw pass; and how much of it the run reached.
+ */
+function ceiling(
+  name: string,
+  run: PhaseResult,
+  raw: PhaseResult,
+  cores: number,
+  startup: PhaseResult | undefined,
+): string {
+  if (run.cpuMs === undefined) return `${name}: no CPU time measured`;
+  const perEvent = ((run.cpuMs - (startup?.cpuMs ?? 0)) / run.records) * 1000;
+  const bound = (cores / perEvent) * 1e6;
+  const rawRate = (raw.records / raw.ms) * 1000;
+  const rate = (run.records / (run.ms - (startup?.ms ?? 0))) * 1000;
+  return (
+    `${name}: ${perEvent.toFixed(1)} µs of CPU per event (all threads; the raw pass: ` +
+    `${(1e6 / rawRate).toFixed(1)} µs); ${cores} cores always busy: ${fmt(bound)} records/s = ` +
+    `${((bound / rawRate) * 100).toFixed(0)} % of raw; ingest reached ${((rate / bound) * 100).toFixed(0)} % of that`
+  );
 }
 
 // ---------- data ----------
@@ -406,6 +440,26 @@ async function main(): Promise<void> {
     let cliNdjson: PhaseResult | undefined;
     const rows: string[][] = [['input', 'phase', 'records/s', 'peak RSS MB', 'vs raw']];
     const splits: string[] = [];
+    const ceilings: string[] = [];
+    // What starting `vigil ingest` costs (loading, opening the store): taken off the ingest runs' times
+    // for the ceiling, which is about the work per event.
+    const startDir = mkdtempSync(join(tmpdir(), 'vigil-bench-start-'));
+    const startup = (() => {
+      const one = join(startDir, 'one.ndjson');
+      writeFileSync(one, `${JSON.stringify(cloudTrailRecord(0, rng(1)))}\n`);
+      let best: PhaseResult | undefined;
+      for (let i = 0; i < 3; i++) {
+        const db = join(startDir, `start-${i}.db`);
+        const r = timed(
+          process.execPath,
+          [join(REPO, 'bin/vigil.mjs'), 'ingest', one, '--db', db, '--quiet'],
+          1,
+        );
+        if (typeof r !== 'string' && (best === undefined || r.ms < best.ms)) best = r;
+      }
+      rmSync(startDir, { recursive: true, force: true });
+      return best;
+    })();
     for (const set of sets) {
       process.stderr.write(`${set.name}: ${(size(set.path) / 1e6).toFixed(0)} MB on disk\n`);
       const rate = (p: PhaseResult) => (p.records / p.ms) * 1000;
@@ -426,18 +480,16 @@ async function main(): Promise<void> {
       ];
       if (!values['no-ingest']) {
         const db = join(dir, `ingest-${sets.indexOf(set)}.db`);
-        phases.push({
-          name: 'ingest (normalize+detect+store)',
-          run: () => {
-            // A fresh store: one left by an earlier run would make every event a duplicate.
-            for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
-            return timed(
-              process.execPath,
-              [join(REPO, 'bin/vigil.mjs'), 'ingest', set.path, '--db', db, '--quiet'],
-              count,
-            );
-          },
-        });
+        const ingest = (extra: string[]) => () => {
+          // A fresh store: one left by an earlier run would make every event a duplicate.
+          for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+          return timed(
+            process.execPath,
+            [join(REPO, 'bin/vigil.mjs'), 'ingest', set.path, '--db', db, '--quiet', ...extra],
+            count,
+          );
+        };
+        phases.push({ name: INGEST, run: ingest([]) });
       }
       if (jq && set.path === data.ndjson) {
         phases.push({
@@ -483,9 +535,10 @@ async function main(): Promise<void> {
         );
         if (typeof p === 'string') continue;
         if (phase.name === 'vigil normalize > /dev/null' && set.path === data.ndjson) cliNdjson = p;
+        if (phase.name === INGEST) ceilings.push(ceiling(set.name, p, raw, cores, startup));
         if (p.split)
           splits.push(
-            `${set.name}: reading+storing ${p.split.readAndStore} s, detection ${p.split.detect} s`,
+            `${set.name}, ${phase.name}: reading+storing ${p.split.readAndStore} s, detection ${p.split.detect} s`,
           );
       }
     }
@@ -527,6 +580,12 @@ async function main(): Promise<void> {
     );
     if (splits.length)
       process.stdout.write(`\ningest time split:\n${splits.map((l) => `  ${l}\n`).join('')}`);
+    if (ceilings.length)
+      process.stdout.write(
+        `\ningest against what ${cores} cores could make of its work (its CPU time per event, spread over every\n` +
+          `  core without a moment idle; start-up, ${((startup?.cpuMs ?? 0) / 1000).toFixed(1)} s of CPU ` +
+          `and ${((startup?.ms ?? 0) / 1000).toFixed(1)} s, taken off):\n${ceilings.map((l) => `  ${l}\n`).join('')}`,
+      );
   } finally {
     if (values.keep || reuse) process.stderr.write(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
