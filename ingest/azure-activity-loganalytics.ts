@@ -1,5 +1,5 @@
 import { normalizeActivityRecord, otherOperation } from './azure-activity.js';
-import { logAnalyticsTime } from './keyvault-loganalytics.js';
+import { timeGenerated } from './keyvault-loganalytics.js';
 import { invalid, type NormalizeResult, type Source } from './source.js';
 
 /**
@@ -46,17 +46,6 @@ function jsonColumn(
   return null;
 }
 
-/**
- * TimeGenerated, or the portal's `TimeGenerated [UTC]`. A `TimeGenerated [Local Time]` column holds no
- * offset: its header is returned so the row can name it (as keyvault-loganalytics does).
- */
-function timeGenerated(row: Record<string, unknown>): string | { local: string } | undefined {
-  const v = column(row, 'TimeGenerated', 'TimeGenerated [UTC]');
-  if (v !== undefined) return v;
-  for (const k in row) if (/^TimeGenerated\s*\[/i.test(k)) return { local: k };
-  return undefined;
-}
-
 const notJson = (name: string) => invalid(`${LABEL}: ${name} is not a JSON object`);
 
 function normalizeRow(row: Record<string, unknown>): NormalizeResult {
@@ -67,14 +56,8 @@ function normalizeRow(row: Record<string, unknown>): NormalizeResult {
   const other = otherOperation(op, resourceId);
   if (other) return other;
   if (!resourceId) return invalid(`${LABEL}: ResourceId missing`);
-  const t = timeGenerated(row);
-  if (typeof t === 'object')
-    return invalid(`${LABEL}: ${t.local} has no time zone; export the results in UTC`);
-  const time = t ? logAnalyticsTime(t) : null;
-  if (!time)
-    return invalid(
-      `${LABEL}: TimeGenerated ${t ? 'is not an ISO 8601 or en-US (M/D/YYYY, h:mm:ss AM) time' : 'missing'}`,
-    );
+  const time = timeGenerated(row, LABEL);
+  if (typeof time !== 'string') return time;
   const claims = jsonColumn(row, 'Claims_d', 'Claims');
   if (typeof claims === 'string') return notJson(claims);
   const properties = jsonColumn(row, 'Properties_d', 'Properties');

@@ -247,30 +247,32 @@ function principalOf(rec: AuditLogEntry): Principal {
   return { id: 'gcp:anonymous', type: 'anonymous', name: 'anonymous', account: null };
 }
 
-function normalizeGcp(input: Record<string, unknown>): NormalizeResult {
+/**
+ * A LogEntry (or a row of an export this file reads) as events. `label` names the source in quarantine
+ * reasons: sources that rebuild entries from other row shapes (gcp-audit-loganalytics) pass their own.
+ */
+export function normalizeGcp(input: Record<string, unknown>, label = 'gcp-audit'): NormalizeResult {
   const raw = fromLogAnalytics(fromBigQuery(input));
-  if (typeof raw === 'string') return invalid(`gcp-audit: ${raw}`);
+  if (typeof raw === 'string') return invalid(`${label}: ${raw}`);
   const payload = raw.protoPayload;
   if (typeof payload !== 'object' || payload === null) {
     // `gcloud logging read` mixes audit entries with application logs (`jsonPayload`, `textPayload`);
     // anything else is not a log entry at all (a format forced on the wrong input).
     if (isLogEntry(raw)) return skip('gcp log entry without audit payload');
-    return invalid(`gcp-audit: not a log entry (keys: ${Object.keys(input).slice(0, 8).join(',')})`);
+    return invalid(`${label}: not a log entry (keys: ${Object.keys(input).slice(0, 8).join(',')})`);
   }
   // A protoPayload of another type (App Engine's RequestLog) is an application log too.
   const type = (payload as Record<string, unknown>)['@type'];
   if (typeof type === 'string' && type !== AUDIT_LOG_TYPE) return skip('gcp log entry without audit payload');
   const parsed = AuditLogEntry.safeParse(raw);
-  if (!parsed.success) return invalid(`gcp-audit: ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success) return invalid(`${label}: ${describeIssues(parsed.error.issues)}`);
   const rec = parsed.data;
   const p = rec.protoPayload;
-  if (!PREFIXES.some((prefix) => p.methodName.startsWith(prefix))) {
-    if (p.serviceName === SERVICE) return skip(`secret manager call on no secret: ${p.methodName}`);
-    return skip(`other gcp service: ${p.serviceName ?? p.methodName.split('.').slice(0, 3).join('.')}`);
-  }
+  const other = otherCall(p.methodName, p.serviceName);
+  if (other) return other;
   const method = p.methodName.slice(p.methodName.lastIndexOf('.') + 1);
   const time = isoTime(rec.timestamp);
-  if (!time) return invalid('gcp-audit: timestamp is not a time');
+  if (!time) return invalid(`${label}: timestamp is not a time`);
   const resource = resourceOf(rec);
   const project =
     resource?.account ??
@@ -303,6 +305,19 @@ function normalizeGcp(input: Record<string, unknown>): NormalizeResult {
       ...(method === 'SetIamPolicy' ? policyDetails(p.request) : {}),
     },
   ]);
+}
+
+/**
+ * The skip of a call that is not Secret Manager's on a secret (another service, or Secret Manager's
+ * `Locations.ListLocations`); null for one of ours. Exported so row formats can skip before reading columns.
+ */
+export function otherCall(
+  methodName: string,
+  serviceName: string | null | undefined,
+): NormalizeResult | null {
+  if (PREFIXES.some((prefix) => methodName.startsWith(prefix))) return null;
+  if (serviceName === SERVICE) return skip(`secret manager call on no secret: ${methodName}`);
+  return skip(`other gcp service: ${serviceName ?? methodName.split('.').slice(0, 3).join('.')}`);
 }
 
 /**
@@ -478,5 +493,5 @@ export const gcpAudit: Source = {
     // leaves nulls out.
     'proto_payload' in r ||
     (typeof r.log_name === 'string' && ('json_payload' in r || 'text_payload' in r)),
-  normalize: normalizeGcp,
+  normalize: (r) => normalizeGcp(r),
 };

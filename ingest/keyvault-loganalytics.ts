@@ -68,24 +68,34 @@ export function logAnalyticsTime(value: string): string | null {
   return new Date(t).toISOString();
 }
 
+const TIME_GENERATED = /^TimeGenerated\s*(?:\[([^\]]*)\])?\s*$/i;
+
 /**
- * The TimeGenerated column and the zone its header gives. The portal names it `TimeGenerated [UTC]` or,
- * when the user displays local time, `TimeGenerated [Local Time]`, which holds no offset: a UTC (or
- * unmarked) column is preferred, and the header is returned so a row with only a local one can name it.
+ * A Log Analytics row's TimeGenerated as ISO 8601 UTC, or the row's quarantine reason, `LABEL: ...`. The
+ * query API and `az` name the column `TimeGenerated`; the portal's CSV `TimeGenerated [UTC]` or, when the
+ * user displays local time, `TimeGenerated [Local Time]`, which holds no offset: a UTC (or unmarked) column
+ * is read, and a row with only a local one is quarantined, naming it. Values are read by logAnalyticsTime.
  */
-function timeGenerated(raw: Record<string, unknown>): {
-  value: string | undefined;
-  localHeader: string | null;
-} {
-  let localHeader: string | null = null;
-  for (const k in raw) {
-    const m = /^TimeGenerated\s*(?:\[([^\]]*)\])?\s*$/i.exec(k);
-    if (!m) continue;
-    if (m[1] === undefined || m[1].trim().toUpperCase() === 'UTC')
-      return { value: text(raw[k]), localHeader: null };
-    localHeader = k;
+export function timeGenerated(row: Record<string, unknown>, label: string): string | NormalizeResult {
+  // The usual names first: no scan of a wide row's keys.
+  let value = text(row.TimeGenerated) || text(row['TimeGenerated [UTC]']);
+  let localHeader: string | undefined;
+  if (!value) {
+    for (const k in row) {
+      const m = TIME_GENERATED.exec(k);
+      if (!m) continue;
+      if (m[1] === undefined || m[1].trim().toUpperCase() === 'UTC') value ||= text(row[k]);
+      else localHeader ??= k;
+    }
   }
-  return { value: undefined, localHeader };
+  if (!value && localHeader)
+    return invalid(`${label}: ${localHeader} has no time zone; export the results in UTC`);
+  const time = value ? logAnalyticsTime(value) : null;
+  if (!time)
+    return invalid(
+      `${label}: TimeGenerated ${value ? 'is not an ISO 8601 or en-US (M/D/YYYY, h:mm:ss AM) time' : 'missing'}`,
+    );
+  return time;
 }
 
 /** `identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g` → `claims/objectidentifier`. */
@@ -130,14 +140,8 @@ function normalizeLogAnalytics(raw: Record<string, unknown>): NormalizeResult {
   } else if (table && table !== 'AZKVAuditLogs') {
     return skip(`other table: ${table}`);
   }
-  const { value: rawTime, localHeader } = timeGenerated(raw);
-  if (!rawTime && localHeader)
-    return invalid(`keyvault-loganalytics: ${localHeader} has no time zone; export the results in UTC`);
-  const time = rawTime ? logAnalyticsTime(rawTime) : null;
-  if (!time)
-    return invalid(
-      `keyvault-loganalytics: TimeGenerated ${rawTime ? 'is not an ISO 8601 or en-US (M/D/YYYY, h:mm:ss AM) time' : 'missing'}`,
-    );
+  const time = timeGenerated(raw, 'keyvault-loganalytics');
+  if (typeof time !== 'string') return time;
   const identity = legacy ? flattenedClaims(row) : identityColumn(row.get('identity'));
   if (identity === 'bad') return invalid('keyvault-loganalytics: Identity is not JSON');
   const status = row.get('httpstatuscode_d') ?? row.get('httpstatuscode');

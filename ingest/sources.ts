@@ -1,7 +1,9 @@
 import { azureActivity } from './azure-activity.js';
 import { azureActivityLogAnalytics } from './azure-activity-loganalytics.js';
 import { cloudtrail } from './cloudtrail.js';
+import { cloudtrailLogAnalytics } from './cloudtrail-loganalytics.js';
 import { gcpAudit } from './gcp-audit.js';
+import { gcpAuditLogAnalytics } from './gcp-audit-loganalytics.js';
 import { keyvault } from './keyvault.js';
 import { keyvaultLogAnalytics } from './keyvault-loganalytics.js';
 import type { Source } from './source.js';
@@ -13,6 +15,8 @@ export const SOURCES: readonly Source[] = [
   keyvault,
   azureActivity,
   azureActivityLogAnalytics,
+  cloudtrailLogAnalytics,
+  gcpAuditLogAnalytics,
   keyvaultLogAnalytics,
   gcpAudit,
   vaultAudit,

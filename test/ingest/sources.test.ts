@@ -22,6 +22,8 @@ describe('source registry', () => {
       'keyvault',
       'azure-activity',
       'azure-activity-loganalytics',
+      'cloudtrail-loganalytics',
+      'gcp-audit-loganalytics',
       'keyvault-loganalytics',
       'gcp-audit',
       'vault-audit',

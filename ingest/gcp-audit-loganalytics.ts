@@ -1,0 +1,145 @@
+import { normalizeGcp, otherCall } from './gcp-audit.js';
+import { logAnalyticsTime } from './keyvault-loganalytics.js';
+import { invalid, type NormalizeResult, type Source } from './source.js';
+
+/**
+ * Cloud Audit Logs entries collected into Microsoft Sentinel by its GCP Pub/Sub connector: rows of the
+ * `GCPAuditLogs` Log Analytics table, as JSON (query API rows, `az monitor log-analytics query`) or CSV
+ * (the portal's export). The AuditLog's fields are columns: `ServiceName`, `MethodName`, `GCPResourceName`
+ * (its `resourceName`), `PrincipalEmail`, and the dynamic `AuthenticationInfo` (with
+ * `serviceAccountDelegationInfo`), `AuthorizationInfo`, `RequestMetadata`, `Status`, `Request`, `Metadata`
+ * (objects, or their JSON text as the query API and CSV write them); the LogEntry's are `LogName`,
+ * `InsertId`, `Timestamp` (when the call happened), `GCPResourceType` and `ProjectId` (the monitored
+ * resource's type and `project_id` label). `TimeGenerated` is when Cloud Logging received the entry.
+ * Each row is rebuilt as the LogEntry it came from and mapped by the gcp-audit source, so a call has the
+ * same event (and id) whichever way it was exported.
+ * https://learn.microsoft.com/azure/azure-monitor/reference/tables/gcpauditlogs
+ */
+
+const LABEL = 'gcp-audit-loganalytics';
+
+/** A text column's value; the query API and CSV write an empty cell as `""` or null. */
+function column(row: Record<string, unknown>, name: string): string | undefined {
+  const v = row[name];
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+/**
+ * A datetime column: `NAME`, or the portal's `NAME [UTC]`. `NAME [Local Time]` holds no offset: its header
+ * is returned so the row can name it (as keyvault-loganalytics does for TimeGenerated).
+ */
+function timeColumn(row: Record<string, unknown>, name: string): string | { local: string } | undefined {
+  const v = column(row, name) ?? column(row, `${name} [UTC]`);
+  if (v !== undefined) return v;
+  for (const k in row) {
+    if (!k.startsWith(name)) continue;
+    const zone = /^\s*\[([^\]]*)\]\s*$/.exec(k.slice(name.length))?.[1]?.trim();
+    if (zone === undefined) continue;
+    if (zone.toUpperCase() !== 'UTC') return { local: k };
+    const t = column(row, k);
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
+/** The dynamic columns read, and the JSON each holds. */
+const JSON_COLUMNS = {
+  AuthenticationInfo: 'object',
+  AuthorizationInfo: 'array',
+  RequestMetadata: 'object',
+  Status: 'object',
+  Request: 'object',
+  Metadata: 'object',
+} as const;
+type JsonColumn = keyof typeof JSON_COLUMNS;
+const JSON_COLUMN_NAMES = Object.keys(JSON_COLUMNS) as JsonColumn[];
+
+/** A dynamic column's value (parsed from its text); undefined when empty, null when it holds other JSON. */
+function jsonColumn(v: unknown, kind: 'object' | 'array'): unknown {
+  if (v === undefined || v === null || v === '') return undefined;
+  let parsed = v;
+  if (typeof v === 'string') {
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  const isArray = Array.isArray(parsed);
+  if (typeof parsed !== 'object' || parsed === null || isArray !== (kind === 'array')) return null;
+  return parsed;
+}
+
+function normalizeRow(row: Record<string, unknown>): NormalizeResult {
+  const method = column(row, 'MethodName');
+  if (!method) return invalid(`${LABEL}: MethodName missing`);
+  // Other services' rows are skipped before their columns are read: not ours, not damaged.
+  const other = otherCall(method, column(row, 'ServiceName'));
+  if (other) return other;
+  // The entry's timestamp, which its id hashes, is Timestamp; TimeGenerated (when Cloud Logging received
+  // it, seconds later) stands in only for an export without Timestamp.
+  const stamp = timeColumn(row, 'Timestamp');
+  const name = stamp === undefined ? 'TimeGenerated' : 'Timestamp';
+  const t = stamp ?? timeColumn(row, 'TimeGenerated');
+  if (typeof t === 'object')
+    return invalid(`${LABEL}: ${t.local} has no time zone; export the results in UTC`);
+  const time = t ? logAnalyticsTime(t) : null;
+  if (!time)
+    return invalid(
+      `${LABEL}: ${t ? `${name} is not an ISO 8601 or en-US (M/D/YYYY, h:mm:ss AM) time` : 'Timestamp missing'}`,
+    );
+  const json: Partial<Record<JsonColumn, unknown>> = {};
+  for (const c of JSON_COLUMN_NAMES) {
+    const v = jsonColumn(row[c], JSON_COLUMNS[c]);
+    if (v === null) return invalid(`${LABEL}: ${c} is not a JSON ${JSON_COLUMNS[c]}`);
+    json[c] = v;
+  }
+  const auth = json.AuthenticationInfo as Record<string, unknown> | undefined;
+  const email = column(row, 'PrincipalEmail');
+  const status = json.Status as Record<string, unknown> | undefined;
+  const code = status?.code;
+  const project = column(row, 'ProjectId');
+  return normalizeGcp(
+    {
+      logName: column(row, 'LogName'),
+      insertId: column(row, 'InsertId'),
+      timestamp: time,
+      resource: {
+        type: column(row, 'GCPResourceType'),
+        labels: project ? { project_id: project } : undefined,
+      },
+      protoPayload: {
+        serviceName: column(row, 'ServiceName'),
+        methodName: method,
+        resourceName: column(row, 'GCPResourceName'),
+        status: status && {
+          ...status,
+          code: typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : code,
+        },
+        // PrincipalEmail repeats authenticationInfo.principalEmail: it fills an export without the JSON column.
+        authenticationInfo:
+          auth || email
+            ? { ...auth, ...(email && !auth?.principalEmail ? { principalEmail: email } : {}) }
+            : undefined,
+        authorizationInfo: json.AuthorizationInfo,
+        requestMetadata: json.RequestMetadata,
+        request: json.Request,
+        metadata: json.Metadata,
+      },
+    },
+    LABEL,
+  );
+}
+
+export const gcpAuditLogAnalytics: Source = {
+  id: 'gcp-audit-loganalytics',
+  provider: 'gcp',
+  description:
+    'Google Cloud Audit Logs rows of Secret Manager from the GCPAuditLogs Log Analytics table (Microsoft Sentinel; JSON or CSV)',
+  // Key checks: a whole row keeps Type; an export of fewer columns, the method and who called it or on what.
+  detect: (r) =>
+    r.Type === 'GCPAuditLogs' || ('MethodName' in r && ('PrincipalEmail' in r || 'GCPResourceName' in r)),
+  normalize: normalizeRow,
+};
