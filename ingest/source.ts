@@ -13,7 +13,8 @@ export type NormalizeResult =
 export interface Source {
   /** Stable id, also the file name: `ingest/<id>.ts`. Usable as `--format <id>`. */
   readonly id: string;
-  readonly provider: Provider;
+  /** The provider whose logs it reads; null for vigil's own events, which come from any. */
+  readonly provider: Provider | null;
   readonly description: string;
   /** Cheap check of a record's shape (key presence only): does this source own it? */
   detect(record: Record<string, unknown>): boolean;

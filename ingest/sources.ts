@@ -8,6 +8,7 @@ import { keyvault } from './keyvault.js';
 import { keyvaultLogAnalytics } from './keyvault-loganalytics.js';
 import type { Source } from './source.js';
 import { vaultAudit } from './vault-audit.js';
+import { vigilEvent } from './vigil-event.js';
 
 /** Every source, in the order records are offered to them. Add a source here with one line. */
 export const SOURCES: readonly Source[] = [
@@ -20,6 +21,7 @@ export const SOURCES: readonly Source[] = [
   keyvaultLogAnalytics,
   gcpAudit,
   vaultAudit,
+  vigilEvent,
 ];
 
 export function sourceById(id: string): Source | undefined {

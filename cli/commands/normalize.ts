@@ -17,7 +17,8 @@ export const normalizeCommand: Command = {
     'Reads audit logs (files, directories read recursively, `-` for stdin; .gz read transparently; the format\n' +
     'is detected from the content) and prints one normalized SecretAccessEvent per line on stdout.\n' +
     'A summary, with what was skipped and quarantined, goes to stderr. Large inputs are normalized on all\n' +
-    'cores; the output keeps the input order either way.',
+    'cores; the output keeps the input order either way. `vigil ingest` reads the output back as it is\n' +
+    '(ids included), so normalizing and ingesting can happen on different machines or days.',
   positionals: true,
   options: { format: { type: 'string' }, ocsf: { type: 'boolean' }, threads: { type: 'string' } },
   help: [

@@ -27,6 +27,7 @@ describe('source registry', () => {
       'keyvault-loganalytics',
       'gcp-audit',
       'vault-audit',
+      'vigil-event',
     ]);
     for (const s of SOURCES) expect(existsSync(join(INGEST, `${s.id}.ts`)), s.id).toBe(true);
   });
