@@ -172,9 +172,11 @@ describe('vigil watch killed with SIGKILL at random points', () => {
     expect(new Set(byAlert.keys())).toEqual(new Set(alerts.map((a) => a.id)));
     const duplicated = [...byAlert.entries()].filter(([, at]) => at.length > 1);
     for (const [, at] of duplicated) {
-      // the first copy arrived just before a kill
-      expect(kills.some((k) => k.at - at[0]! >= 0 && k.at - at[0]! < 250)).toBe(true);
-      expect(at.length).toBe(2);
+      // Every copy but the last arrived just before a kill: one kill may cost one copy, never more (on a
+      // loaded machine two kills in a row can each land in that instant, so an alert may arrive 3 times).
+      for (const copy of at.slice(0, -1))
+        expect(kills.some((k) => k.at - copy >= 0 && k.at - copy < 250)).toBe(true);
+      expect(at.length - 1).toBeLessThanOrEqual(kills.length);
     }
 
     // Latency from an event becoming visible to its alert arriving in Slack.
