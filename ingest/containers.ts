@@ -1,8 +1,10 @@
 import { azureValueList } from './containers/azure-value-list.js';
+import { bigqueryApi } from './containers/bigquery-api.js';
 import { cloudEvent } from './containers/cloudevent.js';
 import { cloudtrailDigest } from './containers/cloudtrail-digest.js';
 import { cloudtrailLake } from './containers/cloudtrail-lake.js';
 import { cloudwatchLogs } from './containers/cloudwatch-logs.js';
+import { elasticsearchHits } from './containers/elasticsearch.js';
 import { eventbridge } from './containers/eventbridge.js';
 import { filterLogEvents } from './containers/filter-log-events.js';
 import { items } from './containers/items.js';
@@ -12,6 +14,7 @@ import { loggingEntries } from './containers/logging-entries.js';
 import { lookupEvents } from './containers/lookup-events.js';
 import { pubsub } from './containers/pubsub.js';
 import { queueMessages } from './containers/queue-messages.js';
+import { splunkExport } from './containers/splunk.js';
 
 /**
  * Containers wrap records: the CloudTrail S3 file `{"Records":[...]}`, Event Hub bodies `{"records":[...]}`,
@@ -67,10 +70,13 @@ export const CONTAINERS: readonly Container[] = [
   eventbridge,
   cloudEvent,
   logAnalyticsTables,
+  bigqueryApi,
   cloudtrailFile,
   azureRecords,
   azureValueList,
   loggingEntries,
+  splunkExport,
+  elasticsearchHits,
 ];
 
 /**

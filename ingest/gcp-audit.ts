@@ -339,23 +339,38 @@ function policyDetails(
 
 /**
  * A row of a BigQuery log sink's table, as `bq extract` or a query export writes it: the audit payload is
- * the `protopayload_auditlog` column (nested fields keep their names, the request is JSON text in
- * `requestJson`), times are `2024-05-01 10:00:00.123456 UTC`. Read as the LogEntry it was made from.
- * https://cloud.google.com/logging/docs/export/bigquery#fields-audit-logs
+ * the `protopayload_auditlog` column (nested fields keep their names, the request and the metadata are
+ * JSON text in `requestJson` and `metadataJson`), times are `2024-05-01 10:00:00.123456 UTC`, and
+ * `bq query --format=json` writes integers and booleans as text (`"7"`, `"true"`). Read as the LogEntry
+ * it was made from. https://cloud.google.com/logging/docs/export/bigquery#fields-audit-logs
  */
 function fromBigQuery(r: Record<string, unknown>): Record<string, unknown> {
   const p = r.protopayload_auditlog;
   if (typeof p !== 'object' || p === null || 'protoPayload' in r) return r;
-  const { requestJson, ...rest } = p as Record<string, unknown>;
-  let request: unknown;
-  try {
-    request = typeof requestJson === 'string' ? JSON.parse(requestJson) : undefined;
-  } catch {
-    request = undefined; // the request is context; a damaged one does not lose the event
-  }
+  const { requestJson, metadataJson, ...rest } = p as Record<string, unknown>;
+  // The request and the metadata are context: a damaged one does not lose the event.
+  const request = object(requestJson);
+  const metadata = object(metadataJson);
+  const status = object(rest.status);
+  const checks = list(rest.authorizationInfo);
   const { protopayload_auditlog: _, ...entry } = r;
-  return { ...entry, protoPayload: { '@type': AUDIT_LOG_TYPE, ...rest, ...(request ? { request } : {}) } };
+  return {
+    ...entry,
+    protoPayload: {
+      '@type': AUDIT_LOG_TYPE,
+      ...rest,
+      ...(status ? { status: { ...status, code: int(status.code) } } : {}),
+      ...(checks
+        ? { authorizationInfo: checks.map((c) => (isRecord(c) ? { ...c, granted: bool(c.granted) } : c)) }
+        : {}),
+      ...(request ? { request } : {}),
+      ...(metadata ? { metadata } : {}),
+    },
+  };
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A row of a Log Analytics log view (`_AllLogs` of a bucket upgraded to Log Analytics, queried there or

@@ -126,3 +126,82 @@ describe('queue messages', () => {
     expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'queue message is not JSON': 1 });
   });
 });
+
+describe('SIEM exports (Splunk, Elasticsearch / OpenSearch)', () => {
+  const raw = (...parts: string[]) => run(fixture(...parts));
+  const quarantined = (r: Awaited<ReturnType<typeof run>>) => r.quarantine.map((q) => [q.position, q.reason]);
+
+  it('reads a Splunk export, one result a line: each _raw is the record it indexed, read as the raw logs are', async () => {
+    // CloudTrail (aws:cloudtrail), Key Vault AuditEvents (HEC _json), and a log sink's entries as the
+    // Splunk Add-on for Google Cloud Platform indexes them ({"publish_time":..,"data":<LogEntry>}).
+    const r = await raw('containers', 'splunk-export.ndjson');
+    const ct = await raw('cloudtrail', 'secret-by-name.json');
+    const kv = await raw('keyvault', 'PT1H.json');
+    const gcp = await raw('gcp-audit', 'log-sink.ndjson');
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toHaveLength(9);
+    expect(r.events).toEqual([...ct.events, ...kv.events, ...gcp.events]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual(Object.fromEntries(gcp.stats.skipped));
+  });
+
+  it('reads Splunk REST results {"results":[...]} as the raw records', async () => {
+    const r = await raw('containers', 'splunk-results.json');
+    const records = await raw('cloudtrail', 'records.ndjson');
+    expect(r.quarantine).toEqual([]);
+    expect(r.events.length).toBeGreaterThan(0);
+    expect(r.events).toEqual(records.events);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual(Object.fromEntries(records.stats.skipped));
+  });
+
+  it('Splunk: skips _raw that is not JSON; quarantines a result without _raw, a cut _raw, a FATAL search and json_rows', async () => {
+    const r = await raw('containers', 'splunk-export-problems.ndjson');
+    expect(r.events).toEqual([]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({
+      'splunk _raw is not JSON': 1,
+      'splunk pub/sub message data is not JSON': 1,
+    });
+    expect(quarantined(r)).toEqual([
+      ['line 2 result', 'splunk-export: result without _raw: export the raw events'],
+      ['line 3 result._raw', 'splunk-export: _raw is not valid JSON (cut by the sourcetype TRUNCATE limit?)'],
+      ['line 6 messages[0]', 'splunk-export: search reported FATAL: the export may be incomplete'],
+      [
+        'line 7',
+        'splunk-export: output_mode json_rows or json_cols is not read: export with output_mode=json',
+      ],
+    ]);
+  });
+
+  it('reads an Elasticsearch _search response: a raw _source as it is, an ECS document from event.original', async () => {
+    const r = await raw('containers', 'elasticsearch-search.json');
+    const ct = await raw('cloudtrail', 'secret-by-name.json');
+    const denied = await raw('cloudtrail', 'denied.json');
+    const kv = await raw('keyvault', 'PT1H.json');
+    const gcp = await raw('gcp-audit', 'log-sink.ndjson');
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toEqual([...ct.events, ...denied.events, kv.events[0], gcp.events[0]]);
+  });
+
+  it('reads hits one a line (elasticdump): ECS Key Vault documents and LogEntries indexed by Logstash', async () => {
+    const r = await raw('containers', 'elasticdump.ndjson');
+    const kv = await raw('keyvault', 'PT1H.json');
+    const gcp = await raw('gcp-audit', 'log-sink.ndjson');
+    expect(r.quarantine).toEqual([]);
+    expect(r.events).toEqual([...kv.events, ...gcp.events]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual(Object.fromEntries(gcp.stats.skipped));
+  });
+
+  it('Elasticsearch: quarantines an ECS document without event.original, a hit without _source and a cut original', async () => {
+    const r = await raw('containers', 'elasticsearch-problems.ndjson');
+    expect(quarantined(r)).toEqual([
+      [
+        'line 1 _source',
+        'elasticsearch-hits: ECS document without event.original: enable preserve_original_event or export the raw logs',
+      ],
+      ['line 2', 'elasticsearch-hits: hit without _source: export the documents with their _source'],
+      ['line 4 _source.event.original', 'elasticsearch-hits: event.original is not valid JSON'],
+    ]);
+    // Another dataset's original text (an sshd line) is skipped; a dotted `event.original` key is read.
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'elasticsearch event.original is not JSON': 1 });
+    expect(r.events).toEqual((await raw('cloudtrail', 'secret-by-partial-arn.json')).events);
+  });
+});

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SecretAccessEvent } from '../../core/event.js';
@@ -142,6 +142,48 @@ describe('gcp-audit (Secret Manager)', () => {
     const sink = await run(fixture('gcp-audit', 'log-sink.ndjson'));
     expect(bq.quarantine).toEqual([]);
     expect(bq.events).toEqual(sink.events.slice(0, 1));
+  });
+
+  it('reads a sink row as `bq query --format=json` prints it: integers and booleans as text, metadataJson', async () => {
+    const [line] = readFileSync(fixture('gcp-audit', 'bigquery-export.ndjson'), 'utf8').split('\n');
+    const row = JSON.parse(line!);
+    const p = row.protopayload_auditlog;
+    const texted = {
+      ...row,
+      protopayload_auditlog: {
+        ...p,
+        authorizationInfo: p.authorizationInfo.map((a: object) => ({ ...a, granted: 'true' })),
+        status: {},
+      },
+    };
+    // A VPC Service Controls denial: the project in resourceName, the secret only in the metadata.
+    const denied = {
+      ...row,
+      insertId: 'vpcsc-1',
+      protopayload_auditlog: {
+        ...p,
+        resourceName: 'projects/acme-prod',
+        requestJson: undefined,
+        authorizationInfo: [],
+        status: { code: '7', message: "Request is prohibited by organization's policy." },
+        metadataJson: JSON.stringify({
+          '@type': 'type.googleapis.com/google.cloud.audit.VpcServiceControlAuditMetadata',
+          resourceNames: ['projects/acme-prod/secrets/api-token/versions/1'],
+          violationReason: 'NO_MATCHING_ACCESS_LEVEL',
+        }),
+      },
+    };
+    const path = join(tempDir(), 'bq.ndjson');
+    writeFileSync(path, [texted, denied].map((r) => JSON.stringify(r)).join('\n'));
+    const r = await run(path);
+    const original = await run(fixture('gcp-audit', 'bigquery-export.ndjson'));
+    expect(r.quarantine).toEqual([]);
+    expect(r.events[0]).toEqual(original.events[0]);
+    expect(r.events[1]).toMatchObject({
+      outcome: 'denied',
+      errorCode: 'PERMISSION_DENIED',
+      resource: { id: 'gcp:secretmanager:projects/acme-prod/secrets/api-token', type: 'secret' },
+    });
   });
 
   it('with --format gcp-audit, quarantines what is not a log entry rather than skip it', async () => {
