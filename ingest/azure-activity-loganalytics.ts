@@ -1,5 +1,5 @@
 import { normalizeActivityRecord, otherOperation } from './azure-activity.js';
-import { timeGenerated } from './keyvault-loganalytics.js';
+import { column, timeGenerated } from './log-analytics.js';
 import { invalid, type NormalizeResult, type Source } from './source.js';
 
 /**
@@ -15,16 +15,6 @@ import { invalid, type NormalizeResult, type Source } from './source.js';
  */
 
 const LABEL = 'azure-activity-loganalytics';
-
-/** A text column's value; the query API and CSV write an empty cell as `""` or null. */
-function column(row: Record<string, unknown>, ...names: string[]): string | undefined {
-  for (const n of names) {
-    const v = row[n];
-    if (typeof v === 'string' && v !== '') return v;
-    if (typeof v === 'number') return String(v);
-  }
-  return undefined;
-}
 
 /** A JSON column as an object, null when empty; the name of the column when it holds no JSON object. */
 function jsonColumn(

@@ -1,5 +1,5 @@
 import { cloudtrail } from './cloudtrail.js';
-import { timeGenerated } from './keyvault-loganalytics.js';
+import { column, timeGenerated } from './log-analytics.js';
 import { invalid, type NormalizeResult, type Source } from './source.js';
 
 /**
@@ -66,13 +66,6 @@ const JSON_COLUMNS = [
 
 /** No value: the query API and CSV write an empty cell as `""` or null, a JSON column may hold `null`. */
 const empty = (v: unknown) => v === undefined || v === null || v === '' || v === 'null';
-
-/** A text column's value; the query API and CSV write an empty cell as `""` or null. */
-function column(row: Record<string, unknown>, name: string): string | undefined {
-  const v = row[name];
-  if (typeof v === 'string') return v === '' ? undefined : v;
-  return typeof v === 'number' ? String(v) : undefined;
-}
 
 /** The fields whose columns hold a value, or undefined when none does (the record had no such object). */
 function pick(

@@ -1,5 +1,5 @@
 import { normalizeGcp, otherCall } from './gcp-audit.js';
-import { logAnalyticsTime } from './keyvault-loganalytics.js';
+import { column, logAnalyticsTime, timeColumn } from './log-analytics.js';
 import { invalid, type NormalizeResult, type Source } from './source.js';
 
 /**
@@ -17,32 +17,6 @@ import { invalid, type NormalizeResult, type Source } from './source.js';
  */
 
 const LABEL = 'gcp-audit-loganalytics';
-
-/** A text column's value; the query API and CSV write an empty cell as `""` or null. */
-function column(row: Record<string, unknown>, name: string): string | undefined {
-  const v = row[name];
-  if (typeof v === 'string' && v !== '') return v;
-  if (typeof v === 'number') return String(v);
-  return undefined;
-}
-
-/**
- * A datetime column: `NAME`, or the portal's `NAME [UTC]`. `NAME [Local Time]` holds no offset: its header
- * is returned so the row can name it (as keyvault-loganalytics does for TimeGenerated).
- */
-function timeColumn(row: Record<string, unknown>, name: string): string | { local: string } | undefined {
-  const v = column(row, name) ?? column(row, `${name} [UTC]`);
-  if (v !== undefined) return v;
-  for (const k in row) {
-    if (!k.startsWith(name)) continue;
-    const zone = /^\s*\[([^\]]*)\]\s*$/.exec(k.slice(name.length))?.[1]?.trim();
-    if (zone === undefined) continue;
-    if (zone.toUpperCase() !== 'UTC') return { local: k };
-    const t = column(row, k);
-    if (t !== undefined) return t;
-  }
-  return undefined;
-}
 
 /** The dynamic columns read, and the JSON each holds. */
 const JSON_COLUMNS = {

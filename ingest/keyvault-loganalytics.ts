@@ -1,13 +1,6 @@
 import { KeyVaultRecord, normalizeAuditEvent } from './keyvault.js';
-import {
-  describeIssues,
-  invalid,
-  isCalendarDay,
-  isoTime,
-  type NormalizeResult,
-  type Source,
-  skip,
-} from './source.js';
+import { timeGenerated } from './log-analytics.js';
+import { describeIssues, invalid, type NormalizeResult, type Source, skip } from './source.js';
 
 /**
  * Key Vault AuditEvent rows exported from Log Analytics, as JSON (query API rows, `az monitor
@@ -35,68 +28,6 @@ function fold(row: Record<string, unknown>): Map<string, unknown> {
 
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-
-/**
- * `2024-03-01T10:00:00.1234567Z`, or the portal's en-US CSV form `3/1/2024, 10:00:00.123 AM`; null for
- * anything else, an impossible date included. The portal writes times in the browser's locale, and only
- * en-US (and en-PH) put the month first: their upper-case `AM`/`PM` tells them apart. A slashed date
- * without it comes from a day-first locale (en-GB `16/07/2026, 20:26:12`, en-AU `16/07/2026, 8:26:12 pm`),
- * and is not read: `07/06/2026` would silently become July 6 instead of June 7.
- */
-export function logAnalyticsTime(value: string): string | null {
-  const v = value.trim();
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?\s*(AM|PM)?$/.exec(v);
-  if (!us) {
-    // isoTime takes no impossible day either.
-    return /^\d{4}-\d{2}-\d{2}[T ]/.test(v) ? isoTime(v) : null;
-  }
-  const [, month, day, year, h, min, sec, frac, half] = us;
-  if (!half || !isCalendarDay(Number(year), Number(month), Number(day))) return null;
-  const hour = Number(h);
-  if (hour < 1 || hour > 12 || Number(min) > 59 || Number(sec) > 59) return null;
-  // Digits past the millisecond are cut, as isoTime does.
-  const ms = frac ? Number(frac.slice(1, 4).padEnd(3, '0')) : 0;
-  const t = Date.UTC(
-    Number(year),
-    Number(month) - 1,
-    Number(day),
-    (hour % 12) + (half === 'PM' ? 12 : 0),
-    Number(min),
-    Number(sec),
-    ms,
-  );
-  return new Date(t).toISOString();
-}
-
-const TIME_GENERATED = /^TimeGenerated\s*(?:\[([^\]]*)\])?\s*$/i;
-
-/**
- * A Log Analytics row's TimeGenerated as ISO 8601 UTC, or the row's quarantine reason, `LABEL: ...`. The
- * query API and `az` name the column `TimeGenerated`; the portal's CSV `TimeGenerated [UTC]` or, when the
- * user displays local time, `TimeGenerated [Local Time]`, which holds no offset: a UTC (or unmarked) column
- * is read, and a row with only a local one is quarantined, naming it. Values are read by logAnalyticsTime.
- */
-export function timeGenerated(row: Record<string, unknown>, label: string): string | NormalizeResult {
-  // The usual names first: no scan of a wide row's keys.
-  let value = text(row.TimeGenerated) || text(row['TimeGenerated [UTC]']);
-  let localHeader: string | undefined;
-  if (!value) {
-    for (const k in row) {
-      const m = TIME_GENERATED.exec(k);
-      if (!m) continue;
-      if (m[1] === undefined || m[1].trim().toUpperCase() === 'UTC') value ||= text(row[k]);
-      else localHeader ??= k;
-    }
-  }
-  if (!value && localHeader)
-    return invalid(`${label}: ${localHeader} has no time zone; export the results in UTC`);
-  const time = value ? logAnalyticsTime(value) : null;
-  if (!time)
-    return invalid(
-      `${label}: TimeGenerated ${value ? 'is not an ISO 8601 or en-US (M/D/YYYY, h:mm:ss AM) time' : 'missing'}`,
-    );
-  return time;
-}
 
 /** `identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g` → `claims/objectidentifier`. */
 function flattenedClaims(row: Map<string, unknown>): Record<string, unknown> {

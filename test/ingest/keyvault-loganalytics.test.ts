@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logAnalyticsTime } from '../../ingest/keyvault-loganalytics.js';
+import { logAnalyticsTime } from '../../ingest/log-analytics.js';
 import { fixture, run } from './helpers.js';
 
 describe('keyvault Log Analytics exports', () => {
