@@ -29,10 +29,17 @@ function hit(d: Record<string, unknown>): Unwrapped {
   if (!isObject(source)) return { error: '_source is not an object', position: '_source' };
   const event = isObject(source.event) ? source.event : undefined;
   // Some shippers index ECS field names as dotted keys rather than as objects.
-  if (!event && !('event.original' in source)) return { value: source, position: '_source' };
+  if (!event && !('event.original' in source)) {
+    // Filebeat or Logstash without a parsing pipeline keeps each line as `message`, beside its own fields.
+    if (typeof source.message === 'string' && '@timestamp' in source) return shipped(source.message);
+    return { value: source, position: '_source' };
+  }
   const original = event && 'original' in event ? event.original : source['event.original'];
   const position = '_source.event.original';
   if (original === undefined) {
+    // A pipeline that did not keep event.original may still have left the line in `message`.
+    if (typeof source.message === 'string' && source.message.trimStart().startsWith('{'))
+      return shipped(source.message);
     return {
       error: 'ECS document without event.original: enable preserve_original_event or export the raw logs',
       position: '_source',
@@ -42,5 +49,13 @@ function hit(d: Record<string, unknown>): Unwrapped {
   return originalText(original, position, {
     notJson: 'elasticsearch event.original is not JSON',
     damaged: 'event.original is not valid JSON',
+  });
+}
+
+/** The line a shipper kept as `message`: a record when it is JSON, another log's line when it is not. */
+function shipped(message: string): Unwrapped {
+  return originalText(message, '_source.message', {
+    notJson: 'elasticsearch message is not JSON',
+    damaged: 'message is not valid JSON',
   });
 }

@@ -204,4 +204,52 @@ describe('SIEM exports (Splunk, Elasticsearch / OpenSearch)', () => {
     expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'elasticsearch event.original is not JSON': 1 });
     expect(r.events).toEqual((await raw('cloudtrail', 'secret-by-partial-arn.json')).events);
   });
+
+  it('Elasticsearch: reads the line a shipper kept as message (Filebeat without a pipeline, ECS without event.original)', async () => {
+    const record = (name: string) => readFileSync(fixture('cloudtrail', name), 'utf8');
+    const hit = (id: string, source: object) =>
+      JSON.stringify({ _index: 'filebeat-8.11.0', _id: id, _source: source });
+    const agent = { type: 'filebeat', version: '8.11.0' };
+    const path = join(tempDir(), 'filebeat.ndjson');
+    writeFileSync(
+      path,
+      [
+        // Filebeat reading CloudTrail NDJSON with no processors: the record is the text of `message`.
+        hit('1', {
+          '@timestamp': '2026-11-01T10:00:01.000Z',
+          agent,
+          ecs: { version: '8.0.0' },
+          input: { type: 'filestream' },
+          log: { file: { path: '/var/log/cloudtrail/trail.ndjson' }, offset: 0 },
+          message: JSON.stringify(JSON.parse(record('secret-by-name.json'))),
+        }),
+        // An ECS document whose pipeline dropped event.original but left `message`.
+        hit('2', {
+          '@timestamp': '2026-11-01T10:00:02.000Z',
+          event: { dataset: 'aws.cloudtrail', kind: 'event' },
+          message: record('denied.json'),
+        }),
+        // Another log shipped beside it: skipped, not quarantined.
+        hit('3', {
+          '@timestamp': '2026-11-01T10:00:03.000Z',
+          agent,
+          message: 'sshd[811]: Accepted publickey for ops',
+        }),
+        // A line cut short is a damaged record.
+        hit('4', {
+          '@timestamp': '2026-11-01T10:00:04.000Z',
+          agent,
+          message: '{"eventVersion":"1.09","userIdent',
+        }),
+      ].join('\n'),
+    );
+    const r = await run(path);
+    const ct = await raw('cloudtrail', 'secret-by-name.json');
+    const denied = await raw('cloudtrail', 'denied.json');
+    expect(r.events).toEqual([...ct.events, ...denied.events]);
+    expect(Object.fromEntries(r.stats.skipped)).toEqual({ 'elasticsearch message is not JSON': 1 });
+    expect(quarantined(r)).toEqual([
+      ['line 4 _source.message', 'elasticsearch-hits: message is not valid JSON'],
+    ]);
+  });
 });
