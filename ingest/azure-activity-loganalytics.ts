@@ -1,5 +1,5 @@
 import { normalizeActivityRecord, otherOperation } from './azure-activity.js';
-import { column, timeGenerated } from './log-analytics.js';
+import { column, jsonColumn, timeGenerated } from './log-analytics.js';
 import { invalid, type NormalizeResult, type Source } from './source.js';
 
 /**
@@ -16,22 +16,14 @@ import { invalid, type NormalizeResult, type Source } from './source.js';
 
 const LABEL = 'azure-activity-loganalytics';
 
-/** A JSON column as an object, null when empty; the name of the column when it holds no JSON object. */
-function jsonColumn(
+/** The first non-empty of the named JSON columns as an object, null when all are empty; the column's name when it holds no JSON object. */
+function objectColumn(
   row: Record<string, unknown>,
   ...names: string[]
 ): Record<string, unknown> | null | string {
   for (const n of names) {
-    let v = row[n];
-    if (v === undefined || v === null || v === '') continue;
-    if (typeof v === 'string') {
-      try {
-        v = JSON.parse(v);
-      } catch {
-        return n;
-      }
-    }
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : n;
+    const v = jsonColumn(row[n], 'object');
+    if (v !== undefined) return v === null ? n : (v as Record<string, unknown>);
   }
   return null;
 }
@@ -48,11 +40,11 @@ function normalizeRow(row: Record<string, unknown>): NormalizeResult {
   if (!resourceId) return invalid(`${LABEL}: ResourceId missing`);
   const time = timeGenerated(row, LABEL);
   if (typeof time !== 'string') return time;
-  const claims = jsonColumn(row, 'Claims_d', 'Claims');
+  const claims = objectColumn(row, 'Claims_d', 'Claims');
   if (typeof claims === 'string') return notJson(claims);
-  const properties = jsonColumn(row, 'Properties_d', 'Properties');
+  const properties = objectColumn(row, 'Properties_d', 'Properties');
   if (typeof properties === 'string') return notJson(properties);
-  const http = jsonColumn(row, 'HTTPRequest');
+  const http = objectColumn(row, 'HTTPRequest');
   if (typeof http === 'string') return notJson(http);
   const statusCode = properties?.statusCode;
   const clientIp = http?.clientIpAddress;

@@ -1,5 +1,5 @@
 import { normalizeGcp, otherCall } from './gcp-audit.js';
-import { column, logAnalyticsTime, timeColumn } from './log-analytics.js';
+import { column, jsonColumn, logAnalyticsTime, timeColumn } from './log-analytics.js';
 import { invalid, type NormalizeResult, type Source } from './source.js';
 
 /**
@@ -29,22 +29,6 @@ const JSON_COLUMNS = {
 } as const;
 type JsonColumn = keyof typeof JSON_COLUMNS;
 const JSON_COLUMN_NAMES = Object.keys(JSON_COLUMNS) as JsonColumn[];
-
-/** A dynamic column's value (parsed from its text); undefined when empty, null when it holds other JSON. */
-function jsonColumn(v: unknown, kind: 'object' | 'array'): unknown {
-  if (v === undefined || v === null || v === '') return undefined;
-  let parsed = v;
-  if (typeof v === 'string') {
-    try {
-      parsed = JSON.parse(v);
-    } catch {
-      return null;
-    }
-  }
-  const isArray = Array.isArray(parsed);
-  if (typeof parsed !== 'object' || parsed === null || isArray !== (kind === 'array')) return null;
-  return parsed;
-}
 
 function normalizeRow(row: Record<string, unknown>): NormalizeResult {
   const method = column(row, 'MethodName');

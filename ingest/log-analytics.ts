@@ -17,6 +17,22 @@ export function column(row: Record<string, unknown>, ...names: string[]): string
   return undefined;
 }
 
+/** A dynamic column's value, parsed from its text: undefined when empty, null when it is not JSON of that kind. */
+export function jsonColumn(v: unknown, kind: 'object' | 'array'): unknown {
+  if (v === undefined || v === null || v === '') return undefined;
+  let parsed = v;
+  if (typeof v === 'string') {
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  const isArray = Array.isArray(parsed);
+  if (typeof parsed !== 'object' || parsed === null || isArray !== (kind === 'array')) return null;
+  return parsed;
+}
+
 /**
  * `2024-03-01T10:00:00.1234567Z`, or the portal's en-US CSV form `3/1/2024, 10:00:00.123 AM`; null for
  * anything else, an impossible date included. The portal writes times in the browser's locale, and only
